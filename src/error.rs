@@ -1,0 +1,257 @@
+//! The one error type: what went wrong, at which byte, while reading what.
+//!
+//! Every failure of the library is an [`Error`]: an [`ErrorKind`], the absolute byte offset of the read
+//! that failed, and a [`Context`] naming what was being read (`co_consts[3]: str payload`). The context is
+//! built only when an error happens, from the decoder's own stack, so the happy path pays nothing for it.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// What went wrong. New kinds may be added in minor releases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input ends inside a value: `needed` bytes were required at the offset, only `left` remained.
+    /// A cut of a valid file at any byte reports this kind and no other.
+    Truncated {
+        /// Bytes the read required.
+        needed: u64,
+        /// Bytes that were left in the input.
+        left: u64,
+    },
+    /// A type byte that no marshal version (of this dialect) defines.
+    UnknownTypeCode(u8),
+    /// A length or count that is negative or cannot be represented.
+    BadLength(i64),
+    /// An object reference (`r`) or a Python 2 string reference (`R`) to a slot that does not exist or is
+    /// not filled yet (a code object, frozenset or slice that is still being read).
+    InvalidReference(u32),
+    /// A `u` or `t` string payload that is not UTF-8 (lone surrogates are allowed, as CPython's
+    /// `surrogatepass` allows them).
+    InvalidUtf8,
+    /// A 15-bit long digit with its top bit set.
+    BadLongDigit(u16),
+    /// A long whose most significant digit is zero, or whose digit count is `i32::MIN`.
+    UnnormalizedLong,
+    /// A text float (`f`, `x`) that is not a number.
+    BadFloatText,
+    /// Nesting deeper than the configured limit (CPython's is 2000).
+    DepthLimit(u32),
+    /// A NULL (`0`) where an object is required: anywhere but the key position of a dict.
+    UnexpectedNull,
+    /// A magic number that is in no table.
+    UnknownMagic(u32),
+    /// The all-zero placeholder magic that importers write first and patch last: a write that never
+    /// finished.
+    PlaceholderMagic,
+    /// PEP 552 flags with bits other than 0 (hash-based) and 1 (check source) set; importlib refuses them.
+    BadFlags(u32),
+    /// A code-object field of the wrong type (e.g. `co_code` that is not bytes).
+    WrongFieldType {
+        /// What the field must hold.
+        expected: &'static str,
+    },
+    /// The top-level object of a `.pyc` file is not a code object.
+    RootNotCode,
+    /// Bytes remain after the top-level object. CPython ignores them; a strict parse does not.
+    TrailingBytes(u64),
+    /// The magic names an interpreter whose payload is not CPython marshal (GraalPy, RustPython).
+    ForeignFormat,
+    /// An input larger than 4 GiB: offsets in the object table are 32-bit.
+    InputTooLarge,
+}
+
+impl ErrorKind {
+    /// A stable, lowercase, hyphenated name for machines (`truncated`, `unknown-type-code`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ErrorKind::Truncated { .. } => "truncated",
+            ErrorKind::UnknownTypeCode(_) => "unknown-type-code",
+            ErrorKind::BadLength(_) => "bad-length",
+            ErrorKind::InvalidReference(_) => "invalid-reference",
+            ErrorKind::InvalidUtf8 => "invalid-utf8",
+            ErrorKind::BadLongDigit(_) => "bad-long-digit",
+            ErrorKind::UnnormalizedLong => "unnormalized-long",
+            ErrorKind::BadFloatText => "bad-float-text",
+            ErrorKind::DepthLimit(_) => "depth-limit",
+            ErrorKind::UnexpectedNull => "unexpected-null",
+            ErrorKind::UnknownMagic(_) => "unknown-magic",
+            ErrorKind::PlaceholderMagic => "placeholder-magic",
+            ErrorKind::BadFlags(_) => "bad-flags",
+            ErrorKind::WrongFieldType { .. } => "wrong-field-type",
+            ErrorKind::RootNotCode => "root-not-code",
+            ErrorKind::TrailingBytes(_) => "trailing-bytes",
+            ErrorKind::ForeignFormat => "foreign-format",
+            ErrorKind::InputTooLarge => "input-too-large",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Truncated { .. } => f.write_str("truncated"),
+            ErrorKind::UnknownTypeCode(c) => write!(f, "unknown type code {}", Byte(*c)),
+            ErrorKind::BadLength(n) => write!(f, "bad length {n}"),
+            ErrorKind::InvalidReference(i) => write!(f, "invalid reference {i}"),
+            ErrorKind::InvalidUtf8 => f.write_str("invalid utf-8"),
+            ErrorKind::BadLongDigit(d) => write!(f, "long digit {d:#06x} out of range"),
+            ErrorKind::UnnormalizedLong => f.write_str("unnormalized long"),
+            ErrorKind::BadFloatText => f.write_str("bad float text"),
+            ErrorKind::DepthLimit(n) => write!(f, "nesting deeper than {n}"),
+            ErrorKind::UnexpectedNull => f.write_str("NULL where an object is required"),
+            ErrorKind::UnknownMagic(m) => write!(f, "unknown magic {m:#010x}"),
+            ErrorKind::PlaceholderMagic => f.write_str("zero placeholder magic (incomplete write)"),
+            ErrorKind::BadFlags(x) => write!(f, "invalid flags {x:#x}"),
+            ErrorKind::WrongFieldType { expected } => write!(f, "field is not {expected}"),
+            ErrorKind::RootNotCode => f.write_str("top-level object is not a code object"),
+            ErrorKind::TrailingBytes(n) => write!(f, "{n} trailing bytes"),
+            ErrorKind::ForeignFormat => f.write_str("payload is not CPython marshal"),
+            ErrorKind::InputTooLarge => f.write_str("input larger than 4 GiB"),
+        }
+    }
+}
+
+/// A type byte shown as its character when printable.
+struct Byte(u8);
+
+impl fmt::Display for Byte {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_ascii_graphic() {
+            write!(f, "{:#04x} '{}'", self.0, self.0 as char)
+        } else {
+            write!(f, "{:#04x}", self.0)
+        }
+    }
+}
+
+/// One step of the path to the value being read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A code-object field, by the attribute name its Python uses (`co_consts`).
+    Field(&'static str),
+    /// An item of a tuple, list, set or frozenset, or a field of a slice.
+    Index(u32),
+    /// The key of a dict's n-th pair.
+    Key(u32),
+    /// The value of a dict's n-th pair.
+    Value(u32),
+}
+
+/// What was being read when an error happened: the path from the top-level object and the part of the
+/// value (`type code`, `str payload`, `tuple size`, ...).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Steps from the top-level object down to the value.
+    pub path: Vec<Step>,
+    /// The part of the value, or of the file, being read.
+    pub what: &'static str,
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.path.iter().enumerate() {
+            match step {
+                Step::Field(name) if i == 0 => f.write_str(name)?,
+                Step::Field(name) => write!(f, ".{name}")?,
+                Step::Index(n) => write!(f, "[{n}]")?,
+                Step::Key(n) => write!(f, "[key {n}]")?,
+                Step::Value(n) => write!(f, "[value {n}]")?,
+            }
+        }
+        if !self.path.is_empty() {
+            f.write_str(": ")?;
+        }
+        f.write_str(self.what)
+    }
+}
+
+/// A failure: its kind, the absolute byte offset of the failing read, and what was being read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error(Box<Inner>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Inner {
+    kind: ErrorKind,
+    offset: u64,
+    context: Context,
+}
+
+impl Error {
+    /// An error of `kind` at absolute byte `offset` while reading `context`.
+    pub fn new(kind: ErrorKind, offset: u64, context: Context) -> Error {
+        Error(Box::new(Inner {
+            kind,
+            offset,
+            context,
+        }))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0.kind
+    }
+
+    /// The absolute byte offset, from the start of the input, of the read that failed.
+    pub fn offset(&self) -> u64 {
+        self.0.offset
+    }
+
+    /// What was being read.
+    pub fn context(&self) -> &Context {
+        &self.0.context
+    }
+
+    /// True for [`ErrorKind::Truncated`]: the input ends too early.
+    pub fn is_truncated(&self) -> bool {
+        matches!(self.0.kind, ErrorKind::Truncated { .. })
+    }
+}
+
+impl fmt::Display for Error {
+    /// `truncated at byte 4123 while reading co_consts[7]: str payload (needs 120 bytes, 17 left)`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at byte {} while reading {}",
+            self.0.kind, self.0.offset, self.0.context
+        )?;
+        if let ErrorKind::Truncated { needed, left } = self.0.kind {
+            let unit = if needed == 1 { "byte" } else { "bytes" };
+            write!(f, " (needs {needed} {unit}, {left} left)")?;
+        }
+        Ok(())
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// An error before its context is known: what the reader knows at the failing read.
+///
+/// The decoder turns it into an [`Error`] by adding the path from its stack, once, on the way out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Fault {
+    pub kind: ErrorKind,
+    pub offset: usize,
+    pub what: &'static str,
+}
+
+impl Fault {
+    #[cold]
+    pub fn new(kind: ErrorKind, offset: usize, what: &'static str) -> Fault {
+        Fault { kind, offset, what }
+    }
+
+    /// The error with `path` as its context.
+    pub fn at(self, path: Vec<Step>) -> Error {
+        Error::new(
+            self.kind,
+            self.offset as u64,
+            Context {
+                path,
+                what: self.what,
+            },
+        )
+    }
+}

@@ -1,0 +1,146 @@
+//! The `.pyc` header: magic, then a modification time, a source size, PEP 552 flags or a source hash,
+//! laid out as the magic dictates.
+
+use crate::error::{Error, ErrorKind, Fault};
+use crate::magic::{self, HeaderLayout, MagicEntry, Python};
+use crate::reader::Reader;
+use alloc::vec::Vec;
+
+/// How an importer decides whether the cache is current.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Invalidation {
+    /// Compare the source's modification time (and, from 3.3, its size) with the stored ones.
+    Timestamp {
+        /// The source's mtime when the file was written, in seconds, low 32 bits.
+        mtime: u32,
+        /// The source's size, low 32 bits (3.3 and later).
+        source_size: Option<u32>,
+    },
+    /// PEP 552, flags 3: compare a keyed SipHash of the source bytes with `hash`.
+    CheckedHash {
+        /// The stored hash, as stored (little-endian u64).
+        hash: [u8; 8],
+    },
+    /// PEP 552, flags 1: the hash is stored but importers do not check it.
+    UncheckedHash {
+        /// The stored hash.
+        hash: [u8; 8],
+    },
+}
+
+impl Invalidation {
+    /// `timestamp`, `checked-hash` or `unchecked-hash`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Invalidation::Timestamp { .. } => "timestamp",
+            Invalidation::CheckedHash { .. } => "checked-hash",
+            Invalidation::UncheckedHash { .. } => "unchecked-hash",
+        }
+    }
+}
+
+/// A parsed `.pyc` header.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The first four bytes as stored.
+    pub word: [u8; 4],
+    /// The table entry of the magic, or `None` when it is unknown and the caller named the version.
+    pub entry: Option<&'static MagicEntry>,
+    /// The version the body is read as: the magic's, or the caller's override.
+    pub python: Python,
+    /// The header's layout, hence its size.
+    pub layout: HeaderLayout,
+    /// The PEP 552 flags word (3.7 and later).
+    pub flags: Option<u32>,
+    /// How the file is invalidated, with the stored values.
+    pub invalidation: Invalidation,
+}
+
+impl Header {
+    /// The 16-bit magic number (for 1.0-1.2, the low half of the magic word).
+    pub fn magic(&self) -> u16 {
+        let [lo, hi, ..] = self.word;
+        u16::from_le_bytes([lo, hi])
+    }
+
+    /// The header's size in bytes; the marshalled code object starts here.
+    pub fn size(&self) -> usize {
+        self.layout.size()
+    }
+}
+
+/// The header layout a version's release writes, for files whose magic is unknown.
+fn layout_of(python: Python) -> HeaderLayout {
+    if let Some(entry) = magic::release_of(python) {
+        return entry.header;
+    }
+    match (python.major, python.minor) {
+        (0..=1, 0..=2) => HeaderLayout::Word8,
+        (0..=2, _) | (3, 0..=2) => HeaderLayout::Classic8,
+        (3, 3..=6) => HeaderLayout::WithSize12,
+        _ => HeaderLayout::Pep552,
+    }
+}
+
+/// Parses the header at the start of `data`. With `python`, an unknown magic is read as that version's
+/// header instead of being an error, and a known one is read as that version too.
+pub fn parse(data: &[u8], python: Option<Python>) -> Result<Header, Error> {
+    parse_at(&mut Reader::new(data, 0), python).map_err(|fault| fault.at(Vec::new()))
+}
+
+pub(crate) fn parse_at(r: &mut Reader<'_>, python: Option<Python>) -> Result<Header, Fault> {
+    let start = r.pos();
+    let word: [u8; 4] = r.array("magic")?;
+    let entry = magic::lookup(word);
+    let (python, layout) = match (entry, python) {
+        (_, Some(python)) => (python, layout_of(python)),
+        (Some(entry), None) => (entry.python, entry.header),
+        (None, None) if word == [0; 4] => {
+            return Err(Fault::new(ErrorKind::PlaceholderMagic, start, "magic"));
+        }
+        (None, None) => {
+            let value = u32::from_le_bytes(word);
+            return Err(Fault::new(ErrorKind::UnknownMagic(value), start, "magic"));
+        }
+    };
+    let (flags, invalidation) = match layout {
+        HeaderLayout::Word8 | HeaderLayout::Classic8 => {
+            let mtime = r.i32("mtime")? as u32;
+            let source_size = None;
+            (None, Invalidation::Timestamp { mtime, source_size })
+        }
+        HeaderLayout::WithSize12 => {
+            let mtime = r.i32("mtime")? as u32;
+            let source_size = Some(r.i32("source size")? as u32);
+            (None, Invalidation::Timestamp { mtime, source_size })
+        }
+        HeaderLayout::Pep552 => {
+            let at = r.pos();
+            let flags = r.i32("flags")? as u32;
+            if flags & !0b11 != 0 {
+                return Err(Fault::new(ErrorKind::BadFlags(flags), at, "flags"));
+            }
+            let invalidation = if flags & 1 == 0 {
+                let mtime = r.i32("mtime")? as u32;
+                let source_size = Some(r.i32("source size")? as u32);
+                Invalidation::Timestamp { mtime, source_size }
+            } else {
+                let hash = r.array("source hash")?;
+                if flags & 2 != 0 {
+                    Invalidation::CheckedHash { hash }
+                } else {
+                    Invalidation::UncheckedHash { hash }
+                }
+            };
+            (Some(flags), invalidation)
+        }
+    };
+    Ok(Header {
+        word,
+        entry,
+        python,
+        layout,
+        flags,
+        invalidation,
+    })
+}

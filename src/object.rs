@@ -1,0 +1,857 @@
+//! The decoded objects: one table (arena) per parse, and typed, borrowing views over it.
+//!
+//! Every object is a 16-byte node addressed by an [`ObjectId`]; containers list their items in one shared
+//! id array, so shared and cyclic references (a list that contains itself is valid marshal data) cost
+//! nothing special. Payloads (strings, bytes, bytecode, long digits) are not copied: the views slice
+//! them from the input. The table keeps what a byte-exact writer needs: each object's type byte with its
+//! FLAG_REF bit, the exact type code (`z` versus `a`, `i` versus `l`), and where back-references stand.
+
+use crate::code::{CodeLayout, Field, MAX_INTS};
+use crate::decode::{Sink, tag};
+use crate::magic::Python;
+use crate::number;
+use crate::text;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Names an object in its [`Objects`] table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(u32);
+
+impl ObjectId {
+    /// The id's index in the table (in pre-order of the input, after the shared singletons).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One object. Scalars keep two payload words (`a`, `b`): an offset and a length for strings, bytes,
+/// text floats and complexes; the value for `i`, `I` and `g`; the digit offset and the signed digit
+/// count for `l`; the index for `r` and `R`. Containers keep the start and length of their items.
+#[derive(Copy, Clone, Debug)]
+struct Node {
+    offset: u32,
+    a: u32,
+    b: u32,
+    byte: u8,
+    complete: bool,
+}
+
+/// The integer fields and item range of a code object.
+#[derive(Copy, Clone, Debug)]
+struct CodeRecord {
+    layout: CodeLayout,
+    items: u32,
+    len: u32,
+    ints: [i32; MAX_INTS],
+    ints_len: u8,
+}
+
+/// The singletons, shared by every table: ids 0-5, and 6-11 for the same with FLAG_REF set (which
+/// CPython ignores, but a byte-exact writer keeps).
+const SINGLETONS: [u8; 6] = [
+    tag::NULL,
+    tag::NONE,
+    tag::FALSE,
+    tag::TRUE,
+    tag::STOPITER,
+    tag::ELLIPSIS,
+];
+
+/// The objects decoded from one input.
+#[derive(Clone)]
+pub struct Objects<'a> {
+    data: &'a [u8],
+    python: Python,
+    nodes: Vec<Node>,
+    items: Vec<ObjectId>,
+    refs: Vec<ObjectId>,
+    interned: Vec<ObjectId>,
+    codes: Vec<CodeRecord>,
+    root: Option<ObjectId>,
+}
+
+impl fmt::Debug for Objects<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Objects")
+            .field("python", &self.python)
+            .field("objects", &self.nodes.len())
+            .field("refs", &self.refs.len())
+            .field("root", &self.root)
+            .finish()
+    }
+}
+
+impl<'a> Objects<'a> {
+    /// The top-level object, if at least its type byte could be read.
+    pub fn root(&self) -> Option<Object<'_, 'a>> {
+        self.root.map(|id| self.get(id))
+    }
+
+    /// The object `id` names. Ids come from this table; a foreign id gives the NULL singleton.
+    pub fn get(&self, id: ObjectId) -> Object<'_, 'a> {
+        let id = if id.index() < self.nodes.len() {
+            id
+        } else {
+            ObjectId(0)
+        };
+        Object { objects: self, id }
+    }
+
+    /// The Python version whose dialect the input was read in.
+    pub fn python(&self) -> Python {
+        self.python
+    }
+
+    /// The input the payloads borrow from.
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Number of objects in the table, the shared singletons included.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when nothing was decoded.
+    pub fn is_empty(&self) -> bool {
+        self.root.is_none()
+    }
+
+    /// The reference table (marshal 3+): slot n holds the n-th object that carried FLAG_REF.
+    pub fn refs(&self) -> impl ExactSizeIterator<Item = Object<'_, 'a>> + '_ {
+        self.refs.iter().map(|&id| self.get(id))
+    }
+
+    /// The Python 2 interned-string table (marshal 1-2): slot n holds the n-th `t` string.
+    pub fn interned(&self) -> impl ExactSizeIterator<Item = Object<'_, 'a>> + '_ {
+        self.interned.iter().map(|&id| self.get(id))
+    }
+
+    fn node(&self, id: ObjectId) -> Node {
+        self.nodes.get(id.index()).copied().unwrap_or(Node {
+            offset: u32::MAX,
+            a: 0,
+            b: 0,
+            byte: tag::NULL,
+            complete: true,
+        })
+    }
+
+    fn slice(&self, at: u32, len: usize) -> &'a [u8] {
+        let at = at as usize;
+        self.data
+            .get(at..at.saturating_add(len))
+            .unwrap_or_default()
+    }
+
+    fn item_ids(&self, start: u32, len: u32) -> &[ObjectId] {
+        let start = start as usize;
+        self.items
+            .get(start..start.saturating_add(len as usize))
+            .unwrap_or_default()
+    }
+}
+
+/// Builds an [`Objects`] table as the decoder reports.
+pub(crate) struct Builder<'a> {
+    objects: Objects<'a>,
+    scratch: Vec<ObjectId>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(data: &'a [u8], python: Python) -> Builder<'a> {
+        let mut nodes = Vec::with_capacity(SINGLETONS.len() * 2 + data.len() / 8);
+        for flag in [0, tag::FLAG_REF] {
+            for byte in SINGLETONS {
+                nodes.push(Node {
+                    offset: u32::MAX,
+                    a: 0,
+                    b: 0,
+                    byte: byte | flag,
+                    complete: true,
+                });
+            }
+        }
+        Builder {
+            objects: Objects {
+                data,
+                python,
+                nodes,
+                items: Vec::with_capacity(data.len() / 8),
+                refs: Vec::new(),
+                interned: Vec::new(),
+                codes: Vec::new(),
+                root: None,
+            },
+            scratch: Vec::new(),
+        }
+    }
+
+    pub fn finish(mut self, root: Option<ObjectId>) -> Objects<'a> {
+        self.objects.root = root;
+        self.objects
+    }
+
+    fn push(&mut self, byte: u8, offset: u32, a: u32, b: u32) -> ObjectId {
+        let id = ObjectId(self.objects.nodes.len() as u32);
+        self.objects.nodes.push(Node {
+            offset,
+            a,
+            b,
+            byte,
+            complete: true,
+        });
+        id
+    }
+}
+
+impl Sink for Builder<'_> {
+    type Id = ObjectId;
+
+    fn singleton(&mut self, byte: u8) -> ObjectId {
+        let code = byte & !tag::FLAG_REF;
+        let index = SINGLETONS.iter().position(|&s| s == code).unwrap_or(0);
+        let flagged = if byte & tag::FLAG_REF != 0 {
+            SINGLETONS.len()
+        } else {
+            0
+        };
+        ObjectId((index + flagged) as u32)
+    }
+
+    #[inline]
+    fn leaf(&mut self, byte: u8, offset: u32, a: u32, b: u32) -> ObjectId {
+        self.push(byte, offset, a, b)
+    }
+
+    fn open(&mut self, byte: u8, offset: u32, layout: CodeLayout) -> (ObjectId, u32) {
+        let mut a = 0;
+        if matches!(byte & !tag::FLAG_REF, tag::CODE | tag::OLD_CODE) {
+            a = self.objects.codes.len() as u32;
+            self.objects.codes.push(CodeRecord {
+                layout,
+                items: 0,
+                len: 0,
+                ints: [0; MAX_INTS],
+                ints_len: 0,
+            });
+        }
+        (self.push(byte, offset, a, 0), self.scratch.len() as u32)
+    }
+
+    #[inline]
+    fn child(&mut self, id: ObjectId) {
+        self.scratch.push(id);
+    }
+
+    fn code_int(&mut self, code: ObjectId, value: i32) {
+        let index = self.objects.node(code).a as usize;
+        if let Some(record) = self.objects.codes.get_mut(index) {
+            if let Some(slot) = record.ints.get_mut(record.ints_len as usize) {
+                *slot = value;
+                record.ints_len += 1;
+            }
+        }
+    }
+
+    fn close(&mut self, id: ObjectId, mark: u32, complete: bool) {
+        let start = self.objects.items.len() as u32;
+        let children = self.scratch.drain(mark as usize..);
+        let len = children.len() as u32;
+        self.objects.items.extend(children);
+        let Some(node) = self.objects.nodes.get_mut(id.index()) else {
+            return;
+        };
+        node.complete = complete;
+        if matches!(node.byte & !tag::FLAG_REF, tag::CODE | tag::OLD_CODE) {
+            if let Some(record) = self.objects.codes.get_mut(node.a as usize) {
+                record.items = start;
+                record.len = len;
+            }
+        } else {
+            node.a = start;
+            node.b = len;
+        }
+    }
+
+    fn register(&mut self, id: ObjectId) {
+        self.objects.refs.push(id);
+    }
+
+    fn intern(&mut self, id: ObjectId) {
+        self.objects.interned.push(id);
+    }
+}
+
+/// The validating sink: the decoder checks everything, nothing is kept.
+pub(crate) struct Discard;
+
+impl Sink for Discard {
+    type Id = ();
+    fn singleton(&mut self, _: u8) {}
+    #[inline]
+    fn leaf(&mut self, _: u8, _: u32, _: u32, _: u32) {}
+    fn open(&mut self, _: u8, _: u32, _: CodeLayout) -> ((), u32) {
+        ((), 0)
+    }
+    #[inline]
+    fn child(&mut self, _: ()) {}
+    fn code_int(&mut self, _: (), _: i32) {}
+    fn close(&mut self, _: (), _: u32, _: bool) {}
+    fn register(&mut self, _: ()) {}
+    fn intern(&mut self, _: ()) {}
+}
+
+/// One object of a table, to look at.
+#[derive(Copy, Clone)]
+pub struct Object<'o, 'a> {
+    objects: &'o Objects<'a>,
+    id: ObjectId,
+}
+
+impl fmt::Debug for Object<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Object({:?} '{}')",
+            self.id,
+            char::from(self.type_code())
+        )
+    }
+}
+
+impl<'o, 'a> Object<'o, 'a> {
+    /// Its id.
+    pub fn id(self) -> ObjectId {
+        self.id
+    }
+
+    /// The table it belongs to.
+    pub fn objects(self) -> &'o Objects<'a> {
+        self.objects
+    }
+
+    /// The type byte as stored, FLAG_REF included.
+    pub fn type_byte(self) -> u8 {
+        self.objects.node(self.id).byte
+    }
+
+    /// The type code, without FLAG_REF: `b'z'`, `b'('`, `b'c'`...
+    pub fn type_code(self) -> u8 {
+        self.type_byte() & !tag::FLAG_REF
+    }
+
+    /// True when the type byte carried FLAG_REF.
+    pub fn has_ref_flag(self) -> bool {
+        self.type_byte() & tag::FLAG_REF != 0
+    }
+
+    /// Its slot in the reference table, if the flag registered it (singletons and `r` never are).
+    pub fn ref_index(self) -> Option<u32> {
+        if !self.has_ref_flag() {
+            return None;
+        }
+        self.objects
+            .refs
+            .binary_search(&self.id)
+            .ok()
+            .map(|i| i as u32)
+    }
+
+    /// Its slot in the Python 2 interned-string table, for a `t` string of a 1.x/2.x file.
+    pub fn interned_index(self) -> Option<u32> {
+        if self.type_code() != tag::INTERNED {
+            return None;
+        }
+        self.objects
+            .interned
+            .binary_search(&self.id)
+            .ok()
+            .map(|i| i as u32)
+    }
+
+    /// The absolute offset of its type byte; `None` for the shared singletons.
+    pub fn offset(self) -> Option<u64> {
+        match self.objects.node(self.id).offset {
+            u32::MAX => None,
+            offset => Some(u64::from(offset)),
+        }
+    }
+
+    /// False for a container that a fault cut short (tolerant parses only).
+    pub fn is_complete(self) -> bool {
+        self.objects.node(self.id).complete
+    }
+
+    /// The object a back-reference (`r`, or Python 2's `R`) stands for; any other object itself.
+    pub fn resolve(self) -> Object<'o, 'a> {
+        let node = self.objects.node(self.id);
+        let table = match node.byte & !tag::FLAG_REF {
+            tag::REF => &self.objects.refs,
+            tag::STRINGREF => &self.objects.interned,
+            _ => return self,
+        };
+        match table.get(node.a as usize) {
+            Some(&id) => self.objects.get(id),
+            None => self,
+        }
+    }
+
+    /// What it is, with its payload.
+    pub fn value(self) -> Value<'o, 'a> {
+        let objects = self.objects;
+        let node = objects.node(self.id);
+        let items = |node: Node| Items {
+            objects,
+            ids: objects.item_ids(node.a, node.b),
+        };
+        match node.byte & !tag::FLAG_REF {
+            tag::NULL => Value::Null,
+            tag::NONE => Value::None,
+            tag::TRUE => Value::True,
+            tag::FALSE => Value::False,
+            tag::STOPITER => Value::StopIteration,
+            tag::ELLIPSIS => Value::Ellipsis,
+            tag::INT => Value::Int(i64::from(node.a as i32)),
+            tag::INT64 => Value::Int(((u64::from(node.b) << 32) | u64::from(node.a)) as i64),
+            tag::LONG => {
+                let n = node.b as i32;
+                Value::Long(Long {
+                    negative: n < 0,
+                    raw: objects.slice(node.a, n.unsigned_abs() as usize * 2),
+                })
+            }
+            tag::BINARY_FLOAT => Value::Float(f64::from_bits(
+                (u64::from(node.b) << 32) | u64::from(node.a),
+            )),
+            tag::FLOAT => Value::Float(pascal_float(objects.slice(node.a, node.b as usize)).0),
+            tag::BINARY_COMPLEX => {
+                let raw = objects.slice(node.a, 16);
+                let part = |at: usize| {
+                    raw.get(at..at + 8)
+                        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                        .map_or(f64::NAN, f64::from_le_bytes)
+                };
+                Value::Complex {
+                    real: part(0),
+                    imag: part(8),
+                }
+            }
+            tag::COMPLEX => {
+                let raw = objects.slice(node.a, node.b as usize);
+                let (real, rest) = pascal_float(raw);
+                let (imag, _) = pascal_float(rest);
+                Value::Complex { real, imag }
+            }
+            tag::STRING => Value::Bytes(objects.slice(node.a, node.b as usize)),
+            tag::INTERNED if objects.python.dialect().byte_strings => {
+                Value::Bytes(objects.slice(node.a, node.b as usize))
+            }
+            tag::INTERNED | tag::UNICODE => Value::Str(Str {
+                raw: objects.slice(node.a, node.b as usize),
+                latin1: false,
+            }),
+            tag::ASCII | tag::ASCII_INTERNED | tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED => {
+                Value::Str(Str {
+                    raw: objects.slice(node.a, node.b as usize),
+                    latin1: true,
+                })
+            }
+            tag::TUPLE | tag::SMALL_TUPLE => Value::Tuple(items(node)),
+            tag::LIST => Value::List(items(node)),
+            tag::SET => Value::Set(items(node)),
+            tag::FROZENSET => Value::FrozenSet(items(node)),
+            tag::DICT => Value::Dict(Pairs { items: items(node) }),
+            tag::FROZENDICT => Value::FrozenDict(Pairs { items: items(node) }),
+            tag::SLICE => Value::Slice(items(node)),
+            tag::CODE | tag::OLD_CODE => match objects.codes.get(node.a as usize) {
+                Some(record) => Value::Code(Code {
+                    objects,
+                    record,
+                    complete: node.complete,
+                }),
+                None => Value::Null,
+            },
+            tag::REF => Value::Ref(node.a),
+            tag::STRINGREF => Value::StringRef(node.a),
+            _ => Value::Null,
+        }
+    }
+
+    /// The items of a tuple, list, set, frozenset or slice (after resolving a back-reference).
+    pub fn items(self) -> Option<Items<'o, 'a>> {
+        match self.resolve().value() {
+            Value::Tuple(items)
+            | Value::List(items)
+            | Value::Set(items)
+            | Value::FrozenSet(items)
+            | Value::Slice(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The payload of a bytes object (or a Python 2 `str`), after resolving a back-reference.
+    pub fn as_bytes(self) -> Option<&'a [u8]> {
+        match self.resolve().value() {
+            Value::Bytes(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// A string's text, after resolving a back-reference: a `str`, or a Python 2 byte string read as
+    /// UTF-8. Lone surrogates and bad bytes become U+FFFD.
+    pub fn to_text(self) -> Option<String> {
+        match self.resolve().value() {
+            Value::Str(s) => Some(s.to_string_lossy()),
+            Value::Bytes(bytes) if self.objects.python.dialect().byte_names => {
+                Some(String::from_utf8_lossy(bytes).into_owned())
+            }
+            _ => None,
+        }
+    }
+
+    /// The code object, after resolving a back-reference.
+    pub fn as_code(self) -> Option<Code<'o, 'a>> {
+        match self.resolve().value() {
+            Value::Code(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Reads one `u8`-length text float off the front of `raw`.
+fn pascal_float(raw: &[u8]) -> (f64, &[u8]) {
+    let Some((&len, rest)) = raw.split_first() else {
+        return (f64::NAN, raw);
+    };
+    let len = usize::from(len).min(rest.len());
+    let (text, rest) = rest.split_at(len);
+    (number::parse_float_text(text).unwrap_or(f64::NAN), rest)
+}
+
+/// An object's kind and payload.
+#[derive(Copy, Clone, Debug)]
+#[non_exhaustive]
+pub enum Value<'o, 'a> {
+    /// NULL: only a dict's terminator, never an item of a complete parse.
+    Null,
+    /// `None`.
+    None,
+    /// `True`.
+    True,
+    /// `False`.
+    False,
+    /// `StopIteration`.
+    StopIteration,
+    /// `...`.
+    Ellipsis,
+    /// `i` (32-bit) or `I` (64-bit) integer.
+    Int(i64),
+    /// `l`: an integer of any size.
+    Long(Long<'a>),
+    /// `g` (binary) or `f` (text) float.
+    Float(f64),
+    /// `y` (binary) or `x` (text) complex.
+    Complex {
+        /// The real part.
+        real: f64,
+        /// The imaginary part.
+        imag: f64,
+    },
+    /// `s`: bytes in Python 3; `s` and `t`: `str` in Python 1 and 2.
+    Bytes(&'a [u8]),
+    /// A Python 3 `str` (any of `u t a A z Z`), or a Python 2 `unicode` (`u`).
+    Str(Str<'a>),
+    /// A tuple (`(` or `)`).
+    Tuple(Items<'o, 'a>),
+    /// A list.
+    List(Items<'o, 'a>),
+    /// A set.
+    Set(Items<'o, 'a>),
+    /// A frozenset.
+    FrozenSet(Items<'o, 'a>),
+    /// A dict, as key/value pairs in stream order.
+    Dict(Pairs<'o, 'a>),
+    /// A frozendict (marshal 6).
+    FrozenDict(Pairs<'o, 'a>),
+    /// A slice (marshal 5): start, stop, step.
+    Slice(Items<'o, 'a>),
+    /// A code object.
+    Code(Code<'o, 'a>),
+    /// `r`: a back-reference to reference-table slot n. [`Object::resolve`] follows it.
+    Ref(u32),
+    /// `R`: a back-reference to Python 2 interned-string slot n. [`Object::resolve`] follows it.
+    StringRef(u32),
+}
+
+/// A long's sign and 15-bit digits, borrowed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Long<'a> {
+    /// True for a negative number.
+    pub negative: bool,
+    /// The digits as stored: little-endian `u16`s, least significant first.
+    pub raw: &'a [u8],
+}
+
+impl Long<'_> {
+    /// The 15-bit digits, least significant first.
+    pub fn digits(&self) -> impl DoubleEndedIterator<Item = u16> + ExactSizeIterator + '_ {
+        number::long_digits(self.raw)
+    }
+
+    /// The value, if it fits an `i64`.
+    pub fn to_i64(&self) -> Option<i64> {
+        let mut magnitude: u128 = 0;
+        for digit in self.digits().rev() {
+            magnitude = (magnitude << 15) | u128::from(digit & 0x7fff);
+            if magnitude > 1 << 63 {
+                return None;
+            }
+        }
+        let magnitude = magnitude as i128;
+        i64::try_from(if self.negative { -magnitude } else { magnitude }).ok()
+    }
+}
+
+impl fmt::Display for Long<'_> {
+    /// Decimal, or `0x` hexadecimal for more than [`number::DECIMAL_DIGIT_LIMIT`] digits.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        number::write_long(&mut text, self.negative, self.raw);
+        f.write_str(&text)
+    }
+}
+
+/// A string payload, borrowed: UTF-8 that may encode lone surrogates (`u`, `t`), or Latin-1 (`a`, `z`
+/// and their interned forms, which CPython reads as Latin-1 without checking they are ASCII).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Str<'a> {
+    raw: &'a [u8],
+    latin1: bool,
+}
+
+impl<'a> Str<'a> {
+    /// The payload as stored.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// The text, borrowed, when it is valid Rust UTF-8 (no lone surrogates, no non-ASCII Latin-1).
+    pub fn as_str(&self) -> Option<&'a str> {
+        if self.latin1 && !self.raw.is_ascii() {
+            return None;
+        }
+        core::str::from_utf8(self.raw).ok()
+    }
+
+    /// The code points, surrogates included.
+    pub fn code_points(&self) -> impl Iterator<Item = u32> + use<'a> {
+        let latin1 = self.latin1.then(|| self.raw.iter().map(|&b| u32::from(b)));
+        let utf8 = (!self.latin1).then(|| text::utf8_code_points(self.raw));
+        latin1
+            .into_iter()
+            .flatten()
+            .chain(utf8.into_iter().flatten())
+    }
+
+    /// The text with each lone surrogate replaced by U+FFFD.
+    pub fn to_string_lossy(&self) -> String {
+        if let Some(s) = self.as_str() {
+            return String::from(s);
+        }
+        self.code_points()
+            .map(|cp| char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect()
+    }
+}
+
+/// The items of a container, in stream order.
+#[derive(Copy, Clone)]
+pub struct Items<'o, 'a> {
+    objects: &'o Objects<'a>,
+    ids: &'o [ObjectId],
+}
+
+impl fmt::Debug for Items<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.ids).finish()
+    }
+}
+
+impl<'o, 'a> Items<'o, 'a> {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Item `i`.
+    pub fn get(&self, i: usize) -> Option<Object<'o, 'a>> {
+        self.ids.get(i).map(|&id| self.objects.get(id))
+    }
+
+    /// The item ids.
+    pub fn ids(&self) -> &'o [ObjectId] {
+        self.ids
+    }
+
+    /// The items.
+    pub fn iter(
+        &self,
+    ) -> impl ExactSizeIterator<Item = Object<'o, 'a>> + DoubleEndedIterator + use<'o, 'a> {
+        let objects = self.objects;
+        self.ids.iter().map(move |&id| objects.get(id))
+    }
+}
+
+/// The pairs of a dict, in stream order.
+#[derive(Copy, Clone, Debug)]
+pub struct Pairs<'o, 'a> {
+    items: Items<'o, 'a>,
+}
+
+impl<'o, 'a> Pairs<'o, 'a> {
+    /// Number of complete pairs.
+    pub fn len(&self) -> usize {
+        self.items.len() / 2
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The (key, value) pairs. A key whose value was cut off (tolerant parses) is left out.
+    pub fn iter(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (Object<'o, 'a>, Object<'o, 'a>)>
+    + DoubleEndedIterator
+    + use<'o, 'a> {
+        let objects = self.items.objects;
+        self.items
+            .ids
+            .chunks_exact(2)
+            .map(move |pair| (objects.get(pair[0]), objects.get(pair[1]))) // proven: chunks of 2
+    }
+}
+
+/// A field's value: an inline integer or an object.
+#[derive(Copy, Clone, Debug)]
+pub enum FieldValue<'o, 'a> {
+    /// An integer field (`co_argcount`, `co_flags`, `co_firstlineno`, ...).
+    Int(i32),
+    /// An object field.
+    Object(Object<'o, 'a>),
+}
+
+/// A code object: its layout and fields.
+#[derive(Copy, Clone)]
+pub struct Code<'o, 'a> {
+    objects: &'o Objects<'a>,
+    record: &'o CodeRecord,
+    complete: bool,
+}
+
+impl fmt::Debug for Code<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Code")
+            .field("layout", &self.record.layout)
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+impl<'o, 'a> Code<'o, 'a> {
+    /// The field layout it was read with.
+    pub fn layout(&self) -> CodeLayout {
+        self.record.layout
+    }
+
+    /// False when a fault cut it short (tolerant parses); then only the fields read are present.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// The fields that were read, in stream order, with their values.
+    pub fn fields(&self) -> impl Iterator<Item = (Field, FieldValue<'o, 'a>)> + use<'o, 'a> {
+        let objects = self.objects;
+        let record = self.record;
+        let ids = objects.item_ids(record.items, record.len);
+        let (mut ints, mut objs) = (0usize, 0usize);
+        record.layout.fields().iter().map_while(move |&field| {
+            let value = if field.kind.is_int() {
+                ints += 1;
+                (ints <= usize::from(record.ints_len))
+                    .then(|| record.ints.get(ints - 1).copied())
+                    .flatten()
+                    .map(FieldValue::Int)
+            } else {
+                objs += 1;
+                ids.get(objs - 1)
+                    .map(|&id| FieldValue::Object(objects.get(id)))
+            }?;
+            Some((field, value))
+        })
+    }
+
+    /// The integer field called `name` (`co_argcount`, `co_flags`, `co_firstlineno`, ...).
+    pub fn int(&self, name: &str) -> Option<i32> {
+        let i = self.record.layout.int_position(name)?;
+        (i < usize::from(self.record.ints_len))
+            .then(|| self.record.ints.get(i).copied())
+            .flatten()
+    }
+
+    /// The object field called `name` (`co_consts`, `co_name`, ...), back-references resolved.
+    pub fn get(&self, name: &str) -> Option<Object<'o, 'a>> {
+        let i = self.record.layout.object_position(name)?;
+        let ids = self.objects.item_ids(self.record.items, self.record.len);
+        ids.get(i).map(|&id| self.objects.get(id).resolve())
+    }
+
+    /// The bytecode.
+    pub fn bytecode(&self) -> Option<&'a [u8]> {
+        self.get("co_code")?.as_bytes()
+    }
+
+    /// The constants.
+    pub fn consts(&self) -> Option<Items<'o, 'a>> {
+        self.get("co_consts")?.items()
+    }
+
+    /// The function, class or module name.
+    pub fn name(&self) -> Option<String> {
+        self.get("co_name")?.to_text()
+    }
+
+    /// The qualified name (3.11+), else the name.
+    pub fn qualname(&self) -> Option<String> {
+        self.get("co_qualname")
+            .and_then(Object::to_text)
+            .or_else(|| self.name())
+    }
+
+    /// The source file name recorded at compile time.
+    pub fn filename(&self) -> Option<String> {
+        self.get("co_filename")?.to_text()
+    }
+
+    /// The first source line (1.5 and later).
+    pub fn firstlineno(&self) -> Option<i32> {
+        self.int("co_firstlineno")
+    }
+
+    /// The code objects among the constants, in order.
+    pub fn nested(&self) -> impl Iterator<Item = Code<'o, 'a>> + use<'o, 'a> {
+        self.consts()
+            .into_iter()
+            .flat_map(|consts| consts.iter())
+            .filter_map(Object::as_code)
+    }
+}

@@ -1,0 +1,230 @@
+//! Entry points: options, and the strict, tolerant and validate-only parses of `.pyc` files and of raw
+//! marshal data.
+//!
+//! All of them run the same decoder; they differ in what they keep. The strict parse returns the objects
+//! or the first error; the tolerant parse returns everything decoded before the error together with it
+//! (the same error the strict parse reports); the validating parse keeps nothing and is the fastest.
+
+use crate::code::CodeLayout;
+use crate::decode::{self, Config, Sink, tag};
+use crate::error::{Error, ErrorKind, Fault};
+use crate::header::{self, Header};
+use crate::magic::Python;
+use crate::object::{Builder, Code, Discard, Object, Objects};
+use crate::reader::Reader;
+use alloc::vec::Vec;
+
+/// CPython's `MAX_MARSHAL_STACK_DEPTH`: 2000 levels load, 2001 do not.
+pub const DEFAULT_MAX_DEPTH: u32 = 2000;
+
+/// How to read the input.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    max_depth: u32,
+    python: Option<Python>,
+    layout: Option<CodeLayout>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options::new()
+    }
+}
+
+/// A strictly parsed `.pyc` file.
+#[derive(Clone, Debug)]
+pub struct Pyc<'a> {
+    /// The header.
+    pub header: Header,
+    /// The marshalled objects; the root is a code object.
+    pub objects: Objects<'a>,
+}
+
+impl<'a> Pyc<'a> {
+    /// The module's code object (always present in a strict parse).
+    pub fn code(&self) -> Option<Code<'_, 'a>> {
+        self.objects.root().and_then(Object::as_code)
+    }
+}
+
+/// What a tolerant parse could read, and why it stopped.
+#[derive(Clone, Debug)]
+pub struct Partial<'a> {
+    /// The header, when it could be read (`None` for raw marshal data too).
+    pub header: Option<Header>,
+    /// Everything decoded; containers cut short are marked incomplete.
+    pub objects: Objects<'a>,
+    /// The error the strict parse reports, if any.
+    pub error: Option<Error>,
+}
+
+impl Options {
+    /// CPython's depth limit; the version from the header (or, for raw marshal data, the newest).
+    pub const fn new() -> Options {
+        Options {
+            max_depth: DEFAULT_MAX_DEPTH,
+            python: None,
+            layout: None,
+        }
+    }
+
+    /// Nesting deeper than `depth` levels (each object counts, leaves included) is an error. Any value is
+    /// safe: the decoder keeps its stack on the heap, bounded by the input.
+    pub const fn max_depth(mut self, depth: u32) -> Options {
+        self.max_depth = depth;
+        self
+    }
+
+    /// Read the file as this version wrote it, whatever its magic says (and even if the magic is
+    /// unknown). For raw marshal data, the version whose dialect to read.
+    pub const fn python(mut self, python: Python) -> Options {
+        self.python = Some(python);
+        self
+    }
+
+    /// Read code objects with this layout, whatever the version says.
+    pub const fn code_layout(mut self, layout: CodeLayout) -> Options {
+        self.layout = Some(layout);
+        self
+    }
+
+    /// Parses a `.pyc` file: header, then one code object filling the rest of the input.
+    pub fn parse_pyc<'a>(&self, data: &'a [u8]) -> Result<Pyc<'a>, Error> {
+        let header = header::parse(data, self.python)?;
+        let mut builder = Builder::new(data, header.python);
+        let (root, error) = self.body(data, Some(&header), &mut builder, false);
+        match error {
+            Some(error) => Err(error),
+            None => Ok(Pyc {
+                header,
+                objects: builder.finish(root),
+            }),
+        }
+    }
+
+    /// Parses a `.pyc` file as far as it can: never fails, and returns the strict parse's error beside
+    /// what was decoded before it.
+    pub fn parse_pyc_tolerant<'a>(&self, data: &'a [u8]) -> Partial<'a> {
+        let header = match header::parse(data, self.python) {
+            Ok(header) => header,
+            Err(error) => {
+                let python = self.python.unwrap_or(Python::LATEST);
+                return Partial {
+                    header: None,
+                    objects: Builder::new(data, python).finish(None),
+                    error: Some(error),
+                };
+            }
+        };
+        let mut builder = Builder::new(data, header.python);
+        let (root, error) = self.body(data, Some(&header), &mut builder, true);
+        Partial {
+            header: Some(header),
+            objects: builder.finish(root),
+            error,
+        }
+    }
+
+    /// Checks a `.pyc` file as [`Options::parse_pyc`] does, keeping nothing.
+    pub fn validate_pyc(&self, data: &[u8]) -> Result<Header, Error> {
+        let header = header::parse(data, self.python)?;
+        match self.body(data, Some(&header), &mut Discard, false).1 {
+            Some(error) => Err(error),
+            None => Ok(header),
+        }
+    }
+
+    /// Parses raw marshal data (`marshal.dumps` output): one object filling the input.
+    pub fn parse_marshal<'a>(&self, data: &'a [u8]) -> Result<Objects<'a>, Error> {
+        let mut builder = Builder::new(data, self.python_or_latest());
+        match self.body(data, None, &mut builder, false) {
+            (_, Some(error)) => Err(error),
+            (root, None) => Ok(builder.finish(root)),
+        }
+    }
+
+    /// Parses raw marshal data as far as it can.
+    pub fn parse_marshal_tolerant<'a>(&self, data: &'a [u8]) -> Partial<'a> {
+        let mut builder = Builder::new(data, self.python_or_latest());
+        let (root, error) = self.body(data, None, &mut builder, true);
+        Partial {
+            header: None,
+            objects: builder.finish(root),
+            error,
+        }
+    }
+
+    /// Checks raw marshal data as [`Options::parse_marshal`] does, keeping nothing.
+    pub fn validate_marshal(&self, data: &[u8]) -> Result<(), Error> {
+        match self.body(data, None, &mut Discard, false).1 {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    fn python_or_latest(&self) -> Python {
+        self.python.unwrap_or(Python::LATEST)
+    }
+
+    /// Decodes the object after the header (or at 0 without one) into `sink`. With a header, the root
+    /// must be a code object. Errors come in the order a reader meets them: a root that is not code,
+    /// then whatever stops the decoder, then trailing bytes. `keep_going` decodes even when the root is
+    /// not code, for the tolerant parse.
+    fn body<S: Sink>(
+        &self,
+        data: &[u8],
+        header: Option<&Header>,
+        sink: &mut S,
+        keep_going: bool,
+    ) -> (Option<S::Id>, Option<Error>) {
+        let start = header.map_or(0, Header::size);
+        let python = header.map_or(self.python_or_latest(), |h| h.python);
+        let layout = match (self.layout, header.and_then(|h| h.entry)) {
+            (Some(layout), _) => layout,
+            (None, Some(entry)) if self.python.is_none() => entry.code,
+            _ => python.code_layout(),
+        };
+        if layout == CodeLayout::Foreign {
+            let fault = Fault::new(ErrorKind::ForeignFormat, start, "body");
+            return (None, Some(fault.at(Vec::new())));
+        }
+        let mut first_error = None;
+        if header.is_some() {
+            let mut r = Reader::new(data, start);
+            if let Ok(byte) = r.u8("type code") {
+                if !matches!(byte & !tag::FLAG_REF, tag::CODE | tag::OLD_CODE) {
+                    let fault = Fault::new(ErrorKind::RootNotCode, start, "type code");
+                    first_error = Some(fault.at(Vec::new()));
+                    if !keep_going {
+                        return (None, first_error);
+                    }
+                }
+            }
+        }
+        let config = Config {
+            max_depth: self.max_depth,
+            python,
+            layout,
+        };
+        let outcome = decode::decode(data, start, config, sink);
+        let trailing = match data.len().saturating_sub(outcome.end) {
+            0 => None,
+            n if outcome.error.is_none() => {
+                let fault = Fault::new(ErrorKind::TrailingBytes(n as u64), outcome.end, "end");
+                Some(fault.at(Vec::new()))
+            }
+            _ => None,
+        };
+        (outcome.root, first_error.or(outcome.error).or(trailing))
+    }
+}
+
+/// Parses a `.pyc` file with the default [`Options`].
+pub fn parse_pyc(data: &[u8]) -> Result<Pyc<'_>, Error> {
+    Options::new().parse_pyc(data)
+}
+
+/// Parses raw marshal data with the default [`Options`] (read as the newest CPython).
+pub fn parse_marshal(data: &[u8]) -> Result<Objects<'_>, Error> {
+    Options::new().parse_marshal(data)
+}

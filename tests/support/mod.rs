@@ -1,0 +1,252 @@
+//! What the integration tests share: where the oracles are (python interpreters, the shared corpus),
+//! fixtures they build once (compiled standard libraries), and running the Python helper.
+#![allow(dead_code)] // each test binary uses part of this module
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The shared multi-version corpus: `$PYCMARSHAL_CORPUS`, default `../shared/corpus`. `None` (with a
+/// message saying the check is skipped) when it is absent.
+pub fn corpus(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("PYCMARSHAL_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if dir.join("pyc").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED {test}: no corpus at {} (set PYCMARSHAL_CORPUS)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Every `.pyc` under the corpus, with its folder name (the version label), sorted.
+pub fn corpus_files(corpus: &Path) -> Vec<(String, PathBuf)> {
+    let mut files = Vec::new();
+    for dir in read_dir_sorted(&corpus.join("pyc")) {
+        let label = dir.file_name().unwrap().to_string_lossy().into_owned();
+        for file in read_dir_sorted(&dir) {
+            files.push((label.clone(), file));
+        }
+    }
+    files
+}
+
+pub fn read_dir_sorted(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// Every file under `dir` whose name ends with `suffix`, recursively, sorted.
+pub fn files_under(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for path in read_dir_sorted(&dir) {
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A Python interpreter the tests can run.
+#[derive(Clone, Debug)]
+pub struct Interpreter {
+    pub program: PathBuf,
+    /// `3.11`
+    pub version: String,
+    /// `cpython` or `pypy`
+    pub implementation: String,
+    pub cache_tag: String,
+    pub magic: u16,
+}
+
+impl Interpreter {
+    pub fn python(&self) -> pycmarshal::Python {
+        let (major, minor) = self.version.split_once('.').unwrap();
+        let implementation = match self.implementation.as_str() {
+            "pypy" => pycmarshal::Implementation::PyPy,
+            _ => pycmarshal::Implementation::CPython,
+        };
+        pycmarshal::Python {
+            implementation,
+            major: major.parse().unwrap(),
+            minor: minor.parse().unwrap(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        format!("{} {}", self.implementation, self.version)
+    }
+}
+
+/// Asks `program` for its facts through the helper; `None` if it does not run.
+pub fn interpreter(program: &Path) -> Option<Interpreter> {
+    let out = Command::new(program)
+        .arg(oracle_script())
+        .arg("info")
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some(Interpreter {
+        program: program.to_path_buf(),
+        version: info["version"].as_str()?.to_string(),
+        implementation: info["implementation"].as_str()?.to_string(),
+        cache_tag: info["cache_tag"].as_str()?.to_string(),
+        magic: info["magic"].as_u64()? as u16,
+    })
+}
+
+/// The machine's `python3`. The tests cannot do without it: it is their main oracle.
+pub fn python3() -> Interpreter {
+    interpreter(Path::new("python3")).expect("python3 must be on PATH: it is the tests' oracle")
+}
+
+pub fn oracle_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/oracle.py")
+}
+
+/// Runs the helper with `python`; panics with its output if it fails. Returns its stdout.
+pub fn oracle(python: &Interpreter, args: &[&str]) -> String {
+    let out = Command::new(&python.program)
+        .arg(oracle_script())
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "oracle.py {args:?} with {} failed:\n{stdout}\n{}",
+        python.label(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Where fixtures built once per machine live (under `target/`).
+pub fn fixture_root() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pycmarshal-fixtures");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The standard library of `python` compiled by its own compileall into a fixture folder, once: the
+/// given invalidation mode, optimization levels 0, 1 and 2. Returns every `.pyc` written.
+pub fn compiled_stdlib(python: &Interpreter, mode: &str) -> Vec<PathBuf> {
+    let name = format!("stdlib-{}-{}-{mode}", python.cache_tag, python.magic);
+    let dir = fixture_root().join(&name);
+    if !dir.join("done").exists() {
+        let work = fixture_root().join(format!("{name}.tmp{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).unwrap();
+        let script = "import sys, sysconfig; print(sysconfig.get_paths()['stdlib'])";
+        let out = Command::new(&python.program)
+            .args(["-c", script])
+            .output()
+            .unwrap();
+        let stdlib = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let status = Command::new(&python.program)
+            .arg("-X")
+            .arg(format!("pycache_prefix={}", work.display()))
+            .args([
+                "-m",
+                "compileall",
+                "-q",
+                "-j",
+                "0",
+                "-o",
+                "0",
+                "-o",
+                "1",
+                "-o",
+                "2",
+            ])
+            .args([
+                "--invalidation-mode",
+                mode,
+                "-x",
+                "site-packages|lib2to3/tests/data|bad",
+            ])
+            .arg(&stdlib)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        // compileall exits 1 when some test file fails to compile on purpose; what it wrote is fine.
+        assert!(status.code().is_some(), "compileall was killed");
+        std::fs::write(work.join("done"), "").unwrap();
+        if std::fs::rename(&work, &dir).is_err() {
+            // Another test process finished first; use its copy.
+            let _ = std::fs::remove_dir_all(&work);
+        }
+    }
+    let files = files_under(&dir, ".pyc");
+    assert!(
+        files.len() > 100,
+        "{}: only {} pyc files",
+        dir.display(),
+        files.len()
+    );
+    files
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+pub fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Parses every case of `dir/inputs.txt` (written by the helper) as marshal data of `python`, writes
+/// pycmarshal's JSON documents to `dir/actual.jsonl`, and has the helper compare. Returns its summary.
+pub fn differential(python: &Interpreter, dir: &Path) -> String {
+    let inputs = std::fs::read_to_string(dir.join("inputs.txt")).unwrap();
+    let mut actual = String::new();
+    let options = pycmarshal::Options::new().python(python.python());
+    for line in inputs.lines() {
+        let (_version, hex) = line.split_once(' ').unwrap();
+        let data = unhex(hex);
+        let partial = options.parse_marshal_tolerant(&data);
+        actual.push_str(&pycmarshal::json::document(
+            None,
+            partial.objects.root(),
+            partial.error.as_ref(),
+        ));
+        actual.push('\n');
+    }
+    std::fs::write(dir.join("actual.jsonl"), actual).unwrap();
+    let out = Command::new(&python.program)
+        .arg(oracle_script())
+        .arg("compare")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}: pycmarshal disagrees with {}:\n{stdout}{}",
+        dir.display(),
+        python.label(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
