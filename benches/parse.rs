@@ -1,0 +1,310 @@
+//! Speed of the core reader on the compiled standard library, side by side with CPython's own
+//! `marshal.loads` over the same bytes.
+//!
+//! `cargo bench --bench parse` compiles the standard library of `python3` (or `$PYCMARSHAL_PYTHON`) once
+//! into `target/pycmarshal-fixtures/bench-stdlib-<cache_tag>`, loads every `.pyc` into memory and has
+//! criterion time, over all files: the full parse into the arena (`parse_pyc`), the validate-only pass
+//! (`validate_pyc`) and, for information, the parse plus its JSON rendering. Then, in the same run, it
+//! times the full and validate-only passes again best-of-N, interleaved with `benches/marshal_loads.py`
+//! on the same files with the same N, and prints one ratio line per variant.
+//!
+//! The bytes counted are the same on both sides: each file's marshal body, the file less its header
+//! (16 bytes for 3.7+). The Rust side parses the header too, so it does slightly more work than it is
+//! credited with; the script strips the same header sizes, read from the list this bench writes.
+//! MB/s are 10^6 bytes per second.
+
+use criterion::{Criterion, Throughput};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The compiled standard library, in memory.
+struct Corpus {
+    /// Every file that parses strictly, whole.
+    files: Vec<Vec<u8>>,
+    /// The marshal body bytes of all files: the bytes both sides are credited with.
+    body_bytes: u64,
+    /// The list handed to the script: `HEADER_SIZE<TAB>PATH` per file, the same files in the same order.
+    list: PathBuf,
+    python: String,
+}
+
+fn python() -> String {
+    std::env::var("PYCMARSHAL_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+fn python_says(python: &str, script: &str) -> String {
+    let out = Command::new(python)
+        .args(["-c", script])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    assert!(out.status.success(), "{python} -c {script:?} failed");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Compiles the standard library once (a `done` marker says it finished) and returns its folder.
+fn compiled_stdlib(python: &str) -> PathBuf {
+    let cache_tag = python_says(python, "import sys; print(sys.implementation.cache_tag)");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pycmarshal-fixtures");
+    let dir = root.join(format!("bench-stdlib-{cache_tag}"));
+    if dir.join("done").exists() {
+        return dir;
+    }
+    let stdlib = python_says(
+        python,
+        "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+    );
+    let work = root.join(format!(
+        "bench-stdlib-{cache_tag}.tmp{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    eprintln!("compiling {stdlib} into {} (once)", dir.display());
+    let status = Command::new(python)
+        .arg("-X")
+        .arg(format!("pycache_prefix={}", work.display()))
+        .args(["-m", "compileall", "-q", "-j", "0"])
+        .args(["-x", "site-packages|lib2to3/tests/data|bad"])
+        .arg(&stdlib)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    // compileall exits 1 when some test file fails to compile on purpose; what it wrote is fine.
+    assert!(status.code().is_some(), "compileall was killed");
+    std::fs::write(work.join("done"), "").unwrap();
+    if std::fs::rename(&work, &dir).is_err() {
+        // Another run finished first; use its copy.
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    dir
+}
+
+fn pyc_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "pyc") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+impl Corpus {
+    fn load() -> Corpus {
+        let python = python();
+        let dir = compiled_stdlib(&python);
+        let mut files = Vec::new();
+        let mut listing = String::new();
+        let mut body_bytes = 0;
+        let mut refused = 0;
+        for path in pyc_files(&dir) {
+            let data = std::fs::read(&path).unwrap();
+            // Only files both sides accept are timed, so both time the same bytes.
+            let header_size = match pycmarshal::parse_pyc(&data) {
+                Ok(pyc) => pyc.header.size(),
+                Err(error) => {
+                    eprintln!("left out {}: {error}", path.display());
+                    refused += 1;
+                    continue;
+                }
+            };
+            body_bytes += (data.len() - header_size) as u64;
+            listing.push_str(&format!("{header_size}\t{}\n", path.display()));
+            files.push(data);
+        }
+        assert!(
+            files.len() > 100,
+            "{}: only {} files",
+            dir.display(),
+            files.len()
+        );
+        if refused > 0 {
+            eprintln!("{refused} files left out: pycmarshal refuses them");
+        }
+        let list = dir.with_extension("files");
+        std::fs::write(&list, listing).unwrap();
+        Corpus {
+            files,
+            body_bytes,
+            list,
+            python,
+        }
+    }
+
+    fn mb_s(&self, seconds: f64) -> f64 {
+        self.body_bytes as f64 / seconds / 1e6
+    }
+}
+
+fn full_parse(files: &[Vec<u8>]) {
+    for data in files {
+        black_box(pycmarshal::parse_pyc(black_box(data)).ok());
+    }
+}
+
+fn validate(files: &[Vec<u8>]) {
+    let options = pycmarshal::Options::new();
+    for data in files {
+        black_box(options.validate_pyc(black_box(data)).ok());
+    }
+}
+
+fn parse_and_json(files: &[Vec<u8>]) {
+    for data in files {
+        if let Ok(pyc) = pycmarshal::parse_pyc(black_box(data)) {
+            black_box(pycmarshal::json::document(
+                Some(&pyc.header),
+                pyc.objects.root(),
+                None,
+            ));
+        }
+    }
+}
+
+fn criterion_benches(c: &mut Criterion, corpus: &Corpus) {
+    let mut group = c.benchmark_group("stdlib");
+    group.throughput(Throughput::BytesDecimal(corpus.body_bytes));
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(4));
+    group.bench_function("full parse", |b| b.iter(|| full_parse(&corpus.files)));
+    group.bench_function("validate", |b| b.iter(|| validate(&corpus.files)));
+    group.sample_size(10);
+    group.bench_function("parse + json", |b| b.iter(|| parse_and_json(&corpus.files)));
+    group.finish();
+}
+
+/// The times of `rounds` timed passes, after one untimed pass.
+fn timed(rounds: usize, mut pass: impl FnMut()) -> Vec<f64> {
+    pass();
+    (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            pass();
+            start.elapsed().as_secs_f64()
+        })
+        .collect()
+}
+
+/// The best and the median of some pass times.
+fn best_and_median(mut times: Vec<f64>) -> (f64, f64) {
+    times.sort_by(f64::total_cmp);
+    (times[0], times[times.len() / 2])
+}
+
+/// What one run of the script reports.
+struct Baseline {
+    python: String,
+    files: u64,
+    bytes: u64,
+    times: Vec<f64>,
+}
+
+fn marshal_loads(corpus: &Corpus, rounds: usize) -> Baseline {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/marshal_loads.py");
+    let out = Command::new(&corpus.python)
+        .arg(&script)
+        .arg(&corpus.list)
+        .args(["--rounds", &rounds.to_string()])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", corpus.python));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "marshal_loads.py failed:\n{stdout}");
+    let line = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("no RESULT line from marshal_loads.py:\n{stdout}"));
+    for line in stdout.lines().filter(|line| !line.starts_with("RESULT ")) {
+        println!("  {line}");
+    }
+    let result: serde_json::Value = serde_json::from_str(line).unwrap();
+    let base = Baseline {
+        python: result["python"].as_str().unwrap().to_string(),
+        files: result["files"].as_u64().unwrap(),
+        bytes: result["bytes"].as_u64().unwrap(),
+        times: result["times_s"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_f64().unwrap())
+            .collect(),
+    };
+    assert_eq!(
+        (base.files, base.bytes),
+        (corpus.files.len() as u64, corpus.body_bytes),
+        "the script did not read the same bytes"
+    );
+    base
+}
+
+/// Best-of-N on both sides with the same N (`$PYCMARSHAL_BENCH_ROUNDS`, default 15), in three
+/// interleaved blocks (Rust passes, then the script, three times) so that both sides meet the same load
+/// on a shared machine. The ratio divides the best pass times; the median ratio is shown beside it.
+fn side_by_side(corpus: &Corpus) {
+    const BLOCKS: usize = 3;
+    let rounds: usize = std::env::var("PYCMARSHAL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(15);
+    let per_block = rounds.div_ceil(BLOCKS).max(1);
+    let (mut full, mut check, mut loads) = (Vec::new(), Vec::new(), Vec::new());
+    let mut python = String::new();
+    println!("side by side, {BLOCKS} blocks of {per_block} passes per side:");
+    for _ in 0..BLOCKS {
+        full.extend(timed(per_block, || full_parse(&corpus.files)));
+        check.extend(timed(per_block, || validate(&corpus.files)));
+        let base = marshal_loads(corpus, per_block);
+        loads.extend(base.times);
+        python = base.python;
+    }
+    let n = loads.len();
+    let (base_best, base_median) = best_and_median(loads);
+    println!(
+        "{} files, {} body bytes (headers stripped) on both sides; best of {n} passes each, own \
+         timing (not criterion's); median ratio in brackets",
+        corpus.files.len(),
+        corpus.body_bytes
+    );
+    for (name, times) in [("full parse", full), ("validate-only", check)] {
+        let (best, median) = best_and_median(times);
+        println!(
+            "{name}: {:.0} MB/s, {python} marshal.loads: {:.0} MB/s, ratio {:.1} x ({:.1} x)",
+            corpus.mb_s(best),
+            corpus.mb_s(base_best),
+            base_best / best,
+            base_median / median,
+        );
+    }
+}
+
+/// True under `cargo bench`, as criterion decides: `--bench` without `--test`, `--list` or
+/// `--profile-time`. `cargo test --benches` runs each benchmark once and skips the side-by-side run.
+fn benchmarking() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let has = |flag: &str| {
+        args.iter()
+            .any(|arg| arg == flag || arg.starts_with(&format!("{flag}=")))
+    };
+    has("--bench") && !has("--test") && !has("--list") && !has("--profile-time")
+}
+
+fn main() {
+    let corpus = Corpus::load();
+    let mut criterion = Criterion::default().configure_from_args();
+    criterion_benches(&mut criterion, &corpus);
+    if benchmarking() {
+        side_by_side(&corpus);
+    }
+    criterion.final_summary();
+}
