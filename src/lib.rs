@@ -44,8 +44,11 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod check;
 pub mod code;
 mod decode;
+pub mod dump;
 mod error;
 pub mod header;
 pub mod json;
