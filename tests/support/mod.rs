@@ -137,6 +137,21 @@ pub fn oracle(python: &Interpreter, args: &[&str]) -> String {
     stdout
 }
 
+/// Runs `script` with `python` and returns what it wrote to stdout.
+pub fn python_output(python: &Interpreter, script: &str) -> Vec<u8> {
+    let out = Command::new(&python.program)
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        python.label(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Where fixtures built once per machine live (under `target/`).
 pub fn fixture_root() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pycmarshal-fixtures");

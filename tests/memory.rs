@@ -1,0 +1,122 @@
+//! Memory stays within a small multiple of the input, whatever the input claims or repeats.
+//!
+//! A counting allocator measures the peak heap of each parse. The worst inputs are the densest: one
+//! object per one or two bytes (singletons, empty tuples, references), nested dicts (one frame per
+//! byte), and lengths that claim far more than the input holds.
+
+use pycmarshal::Options;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// The tests of this file share the counters: one measures at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
+        PEAK.fetch_max(now, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The bound the README promises: 32 bytes per input byte, plus 64 KiB.
+fn bound(input: usize) -> usize {
+    32 * input + 64 * 1024
+}
+
+/// Peak heap growth while `f` runs.
+fn peak_during(f: impl FnOnce()) -> usize {
+    let base = CURRENT.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    f();
+    PEAK.load(Ordering::SeqCst) - base
+}
+
+#[track_caller]
+fn within_bound(name: &str, data: &[u8]) {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    for (parse, peak) in [
+        (
+            "strict",
+            peak_during(|| drop(pycmarshal::parse_marshal(data))),
+        ),
+        (
+            "tolerant",
+            peak_during(|| drop(Options::new().parse_marshal_tolerant(data))),
+        ),
+        (
+            "validate",
+            peak_during(|| drop(Options::new().validate_marshal(data))),
+        ),
+    ] {
+        println!(
+            "{name} ({} bytes), {parse}: peak {peak} bytes, {:.1} per input byte",
+            data.len(),
+            peak as f64 / data.len() as f64
+        );
+        assert!(
+            peak <= bound(data.len()),
+            "{name}: {parse} parse peaked at {peak} bytes for {} input bytes",
+            data.len()
+        );
+    }
+}
+
+/// A list of `n` items, each `item`.
+fn list_of(n: usize, item: &[u8]) -> Vec<u8> {
+    let mut data = vec![b'['];
+    data.extend((n as u32).to_le_bytes());
+    for _ in 0..n {
+        data.extend(item);
+    }
+    data
+}
+
+const N: usize = 1 << 20;
+
+#[test]
+fn a_million_singletons() {
+    within_bound("singletons", &list_of(N, b"N"));
+}
+
+#[test]
+fn a_million_empty_tuples() {
+    within_bound("empty tuples", &list_of(N, b")\x00"));
+}
+
+#[test]
+fn a_million_flagged_empty_tuples() {
+    within_bound("flagged empty tuples", &list_of(N, b"\xa9\x00"));
+}
+
+#[test]
+fn a_million_back_references() {
+    let mut data = list_of(N, b"r\x00\x00\x00\x00");
+    data[0] |= 0x80; // the list itself is slot 0
+    within_bound("back-references", &data);
+}
+
+#[test]
+fn nested_dicts_to_the_depth_limit_and_beyond() {
+    within_bound("nested dicts", &b"{".repeat(N));
+}
+
+#[test]
+fn lengths_that_claim_gigabytes() {
+    within_bound("huge string", b"s\xff\xff\xff\x7fabc");
+    within_bound("huge tuple", b"(\xff\xff\xff\x7fN");
+    within_bound("huge long", b"l\xff\xff\xff\x3f\x01\x00");
+    within_bound("many huge tuples", &list_of(N / 8, b"(\xff\xff\xff\x7f"));
+}

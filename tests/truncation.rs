@@ -1,0 +1,109 @@
+//! The truncation property: a valid file cut at any byte reports `truncated`, and nothing else.
+//!
+//! Every prefix of each file under 64 KiB is checked (at least 1 000 evenly spread cut points of larger
+//! ones) by the validating parse; the strict and tolerant parses, which run the same decoder, must agree
+//! with it on every 16th cut and on each of the last 64.
+
+mod support;
+
+use pycmarshal::{Options, Pyc};
+use std::path::PathBuf;
+
+/// Cut points of a file of `len` bytes: all of them under 64 KiB, else 1 000 and some.
+fn cut_points(len: usize) -> Vec<usize> {
+    if len < 64 * 1024 {
+        (0..len).collect()
+    } else {
+        let step = len / 1000;
+        let mut cuts: Vec<usize> = (0..len).step_by(step).collect();
+        cuts.extend((len - 64)..len); // the very end matters most
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts
+    }
+}
+
+/// Checks every cut of every file on all cores; returns the number of prefixes checked.
+fn check_prefixes(files: &[PathBuf]) -> usize {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(threads)).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.iter().map(check_file).sum::<usize>()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    })
+}
+
+fn check_file(path: &PathBuf) -> usize {
+    let data = std::fs::read(path).unwrap();
+    let whole: Pyc = pycmarshal::parse_pyc(&data)
+        .unwrap_or_else(|e| panic!("{}: the whole file must parse: {e}", path.display()));
+    let python = whole.header.python;
+    let options = Options::new();
+    let cuts = cut_points(data.len());
+    for (i, &cut) in cuts.iter().enumerate() {
+        let prefix = &data[..cut];
+        let error = match options.validate_pyc(prefix) {
+            Ok(_) => panic!("{}: a cut at {cut} parsed", path.display()),
+            Err(error) => error,
+        };
+        assert!(
+            error.is_truncated(),
+            "{} ({python}) cut at {cut} of {}: {error}",
+            path.display(),
+            data.len()
+        );
+        assert!(error.offset() <= cut as u64);
+        if i % 16 == 0 || cut + 64 >= data.len() {
+            assert_eq!(pycmarshal::parse_pyc(prefix).err().as_ref(), Some(&error));
+            // The tolerant parse keeps what came before: its error is the strict one.
+            let partial = options.parse_pyc_tolerant(prefix);
+            assert_eq!(partial.error.as_ref(), Some(&error));
+        }
+    }
+    cuts.len()
+}
+
+#[test]
+fn every_prefix_of_real_files_is_truncated() {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut sources = Vec::new();
+    if let Some(corpus) = support::corpus("every_prefix_of_real_files_is_truncated (corpus part)") {
+        let corpus_files: Vec<PathBuf> = support::corpus_files(&corpus)
+            .into_iter()
+            .filter(|(_, path)| {
+                let data = std::fs::read(path).unwrap();
+                pycmarshal::parse_pyc(&data).is_ok()
+            })
+            .map(|(_, path)| path)
+            .collect();
+        sources.push(format!("{} shared-corpus files", corpus_files.len()));
+        files.extend(corpus_files);
+    }
+    // The standard library: every 16th file by name under 16 KiB (a spread of kinds of modules), and
+    // the ten largest (through their cut points).
+    let python = support::python3();
+    let mut all: Vec<(u64, PathBuf)> = support::compiled_stdlib(&python, "timestamp")
+        .into_iter()
+        .map(|path| (path.metadata().unwrap().len(), path))
+        .collect();
+    let mut stdlib: Vec<PathBuf> = all
+        .iter()
+        .step_by(16)
+        .filter(|(len, _)| *len < 16 * 1024)
+        .map(|(_, path)| path.clone())
+        .collect();
+    all.sort();
+    stdlib.extend(all.iter().rev().take(10).map(|(_, path)| path.clone()));
+    sources.push(format!("{} {} stdlib files", stdlib.len(), python.label()));
+    files.extend(stdlib);
+    let prefixes = check_prefixes(&files);
+    println!(
+        "{prefixes} prefixes of {} files ({}) all truncated",
+        files.len(),
+        sources.join(", ")
+    );
+    assert!(files.len() >= 500, "only {} files", files.len());
+}
