@@ -213,9 +213,7 @@ struct Progress {
 impl Progress {
     fn new(len: usize) -> Progress {
         let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::hidden());
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} {eta}")
-        {
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files, {eta} left") {
             bar.set_style(style);
         }
         Progress {
