@@ -6,9 +6,9 @@
 //! the validating sink drops everything. On a fault, the open containers are closed as incomplete, so the
 //! sink holds everything decoded before it.
 
-use crate::code::{CodeLayout, FieldKind};
+use crate::code::{CodeLayout, Field, FieldKind};
 use crate::error::{Error, ErrorKind, Fault, Step};
-use crate::magic::Python;
+use crate::magic::{Dialect, Python};
 use crate::number;
 use crate::reader::Reader;
 use crate::text;
@@ -61,20 +61,29 @@ pub(crate) struct Config {
 }
 
 /// Where the decoder reports what it decodes. `Id` names a decoded object to the sink.
+///
+/// Containers come in two shapes: those whose item count is known when they open (tuples, lists, sets,
+/// frozensets, slices) get their item slots at `open` and receive items with `item`; dicts and code
+/// objects receive theirs with `push`.
 pub(crate) trait Sink {
     type Id: Copy;
     /// `N F T S .` and NULL: no payload, never registered.
     fn singleton(&mut self, byte: u8) -> Self::Id;
     /// A scalar, with its two payload words (see the object table for their meaning per type).
     fn leaf(&mut self, byte: u8, offset: u32, a: u32, b: u32) -> Self::Id;
-    /// A container, before its items; returns its id and a mark for `close`.
-    fn open(&mut self, byte: u8, offset: u32, layout: CodeLayout) -> (Self::Id, u32);
-    /// The next item of the innermost open container.
-    fn child(&mut self, id: Self::Id);
+    /// An `r` back-reference to slot `index`, already checked.
+    fn back_ref(&mut self, index: u32) -> Self::Id;
+    /// A container, before its items: `count` items for the sized ones, 0 for dicts and code objects.
+    /// Returns its id and a mark for `item` and `close`.
+    fn open(&mut self, byte: u8, offset: u32, count: u32, layout: CodeLayout) -> (Self::Id, u32);
+    /// Item `index` of the sized container opened with `mark`.
+    fn item(&mut self, mark: u32, index: u32, id: Self::Id);
+    /// The next key, value or field of the innermost dict or code object.
+    fn push(&mut self, id: Self::Id);
     /// The next integer field of the code object `code`.
     fn code_int(&mut self, code: Self::Id, value: i32);
-    /// The end of a container; `complete` is false when a fault cut it short.
-    fn close(&mut self, id: Self::Id, mark: u32, complete: bool);
+    /// The end of a container with `count` items; `complete` is false when a fault cut it short.
+    fn close(&mut self, id: Self::Id, mark: u32, count: u32, complete: bool);
     /// The next reference-table slot goes to `id`.
     fn register(&mut self, id: Self::Id);
     /// The next Python 2 interned-string slot goes to `id`.
@@ -95,25 +104,47 @@ const ALL_TEXT: Class = 32;
 
 const NO_SLOT: u32 = u32::MAX;
 
+/// How a container receives its items.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Shape {
+    /// Tuples, lists, sets, frozensets, slices: a known count.
+    Sized,
+    /// Dicts and frozendicts: pairs until a NULL key.
+    Dict,
+    /// Code objects: a layout's fields.
+    Code,
+    /// Not a container: where the top-level object goes.
+    Root,
+}
+
 /// An open container.
 struct Frame<I> {
     id: I,
     mark: u32,
     /// Offset of the type byte.
     start: u32,
-    /// Items still to read (sequences, slices); unused for dicts and code objects.
-    remaining: u32,
+    /// Items expected (sized containers).
+    total: u32,
     /// Items read so far.
     count: u32,
     /// The reference slot to finish when the container closes.
     slot: u32,
+    shape: Shape,
     /// The type code, without the flag.
     tag: u8,
     /// For tuples and lists: `ALL_TEXT` while every item so far is text.
     items: Class,
-    /// For code objects: the layout and the index of the field being read.
-    layout: CodeLayout,
+    /// For code objects: the layout's fields, and the index of the one being read.
     field: u8,
+    fields: &'static [Field],
+}
+
+/// A finished object on its way to its container: its id, class, and where it started.
+#[derive(Copy, Clone)]
+struct Done<I> {
+    id: I,
+    class: Class,
+    start: u32,
 }
 
 /// The result of a decode: the top-level object if its first byte was read, where reading stopped, and
@@ -124,11 +155,20 @@ pub(crate) struct Outcome<I> {
     pub error: Option<Error>,
 }
 
-pub(crate) struct Decoder<'a, 's, S: Sink> {
+struct Decoder<'a, 's, S: Sink> {
     r: Reader<'a>,
-    cfg: Config,
+    max_depth: usize,
+    layout: CodeLayout,
+    dialect: Dialect,
     sink: &'s mut S,
+    /// The innermost open container, kept apart from the others because every object goes to it.
+    top: Frame<S::Id>,
+    /// The other open containers, outermost first, above a `Root` frame.
     frames: Vec<Frame<S::Id>>,
+    /// Items still owed by the open sized containers, and how many of those are open: each owes at
+    /// least one byte per item not yet started, which bounds what containers may claim.
+    owed: usize,
+    sized_open: usize,
     refs: Vec<Class>,
     interned: u32,
     root: Option<S::Id>,
@@ -149,12 +189,30 @@ pub(crate) fn decode<S: Sink>(
             error: Some(error),
         };
     }
+    let root = Frame {
+        id: sink.singleton(tag::NULL),
+        mark: 0,
+        start: start as u32,
+        total: 0,
+        count: 0,
+        slot: NO_SLOT,
+        shape: Shape::Root,
+        tag: tag::NULL,
+        items: 0,
+        field: 0,
+        fields: &[],
+    };
     let mut decoder = Decoder {
         r: Reader::new(data, start),
-        cfg,
+        top: root,
+        max_depth: cfg.max_depth as usize,
+        layout: cfg.layout,
+        dialect: cfg.python.dialect(),
         sink,
         frames: Vec::new(),
-        refs: Vec::new(),
+        owed: 0,
+        sized_open: 0,
+        refs: Vec::with_capacity(data.len() / 64),
         interned: 0,
         root: None,
     };
@@ -169,133 +227,134 @@ pub(crate) fn decode<S: Sink>(
     }
 }
 
-/// A decoded object on its way to its container: id, class, and where it started.
-type Done<I> = (I, Class, u32);
-
-/// What reading one object, or handing it to its container, did.
-enum Event<I> {
-    /// An object is complete.
-    Done(Done<I>),
-    /// A container was opened and awaits its items.
-    Opened,
-    /// The innermost container has all its items.
-    Full,
-}
-
 impl<'a, S: Sink> Decoder<'a, '_, S> {
+    /// Reads objects and hands each to its container until the top-level one is done.
     fn run(&mut self) -> Result<(), Fault> {
+        if self.max_depth == 0 {
+            return Err(self.depth_fault());
+        }
+        let python2 = self.dialect.byte_strings;
         loop {
-            let mut event = self.object()?;
-            loop {
-                let done = match event {
-                    Event::Opened => break,
-                    Event::Done(done) => done,
-                    Event::Full => match self.frames.pop() {
-                        Some(frame) => self.finish(frame),
-                        None => break, // proven: `Full` is only returned with a frame open
-                    },
-                };
-                if self.frames.is_empty() {
-                    self.root = Some(done.0);
-                    return Ok(());
+            let start = self.here();
+            let byte = self.r.u8("type code")?;
+            if python2 && byte & tag::FLAG_REF != 0 {
+                return Err(self.unknown(byte, start));
+            }
+            let done = match byte & !tag::FLAG_REF {
+                tag::REF if !python2 => {
+                    let index = self.r.i32("reference")?;
+                    let class = usize::try_from(index)
+                        .ok()
+                        .and_then(|i| self.refs.get(i).copied())
+                        .unwrap_or(RESERVED);
+                    if class == RESERVED {
+                        return Err(self.bad_ref(index));
+                    }
+                    let id = self.sink.back_ref(index as u32);
+                    Done { id, class, start }
                 }
-                event = self.accept(done)?;
+                tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED if !python2 => {
+                    let (at, bytes) = self.payload(true, "str payload")?;
+                    self.leaf(byte, start, at, bytes.len() as u32, TEXT)
+                }
+                tag::STRING => {
+                    let (at, bytes) = self.payload(false, "bytes payload")?;
+                    let class = if self.dialect.byte_names {
+                        BYTES | TEXT
+                    } else {
+                        BYTES
+                    };
+                    self.leaf(byte, start, at, bytes.len() as u32, class)
+                }
+                tag::NONE | tag::FALSE | tag::TRUE | tag::STOPITER | tag::ELLIPSIS => {
+                    let id = self.sink.singleton(byte);
+                    let class = OTHER;
+                    Done { id, class, start }
+                }
+                tag::SMALL_TUPLE if !python2 => {
+                    let n = u32::from(self.r.u8("size")?);
+                    match self.open(byte, start, n, Shape::Sized)? {
+                        Some(done) => done,
+                        None => continue,
+                    }
+                }
+                tag::TUPLE | tag::LIST | tag::SET | tag::FROZENSET => {
+                    let n = self.count()?;
+                    match self.open(byte, start, n, Shape::Sized)? {
+                        Some(done) => done,
+                        None => continue,
+                    }
+                }
+                tag::INT => {
+                    let value = self.r.i32("int")?;
+                    self.leaf(byte, start, value as u32, 0, OTHER)
+                }
+                tag::CODE | tag::OLD_CODE => match self.open(byte, start, 0, Shape::Code)? {
+                    Some(done) => done,
+                    None => continue,
+                },
+                _ => match self.rare(byte, start)? {
+                    Some(done) => done,
+                    None => continue,
+                },
+            };
+            if self.deliver(done)? {
+                return Ok(());
             }
         }
     }
 
-    /// The current offset as a `u32`; `decode` refused inputs that do not fit.
-    #[inline]
-    fn here(&self) -> u32 {
-        self.r.pos() as u32
-    }
-
-    /// Reads one object: a scalar is done at once, a container is opened (and full at once when empty),
-    /// and a dict's terminator fills its dict.
-    #[inline]
-    fn object(&mut self) -> Result<Event<S::Id>, Fault> {
-        let start = self.here();
-        if self.frames.len() >= self.cfg.max_depth as usize {
-            return Err(Fault::new(
-                ErrorKind::DepthLimit(self.cfg.max_depth),
-                self.r.pos(),
-                "type code",
-            ));
-        }
-        let byte = self.r.u8("type code")?;
-        let dialect = self.cfg.python.dialect();
-        let python2 = dialect.byte_strings;
-        if python2 && byte & tag::FLAG_REF != 0 {
-            return Err(self.unknown(byte, start));
-        }
-        let flag = byte & tag::FLAG_REF != 0;
-        let (id, class) = match byte & !tag::FLAG_REF {
-            tag::NULL => return self.null(start),
-            tag::NONE | tag::FALSE | tag::TRUE | tag::STOPITER | tag::ELLIPSIS => {
-                return Ok(Event::Done((self.sink.singleton(byte), OTHER, start)));
+    /// The type codes that are rare in real files, out of the hot loop.
+    #[inline(never)]
+    fn rare(&mut self, byte: u8, start: u32) -> Result<Option<Done<S::Id>>, Fault> {
+        let python2 = self.dialect.byte_strings;
+        let done = match byte & !tag::FLAG_REF {
+            tag::ASCII | tag::ASCII_INTERNED if !python2 => {
+                let (at, bytes) = self.payload(false, "str payload")?;
+                self.leaf(byte, start, at, bytes.len() as u32, TEXT)
             }
-            tag::INT => {
-                let value = self.r.i32("int")?;
-                (self.sink.leaf(byte, start, value as u32, 0), OTHER)
+            tag::INTERNED if python2 => {
+                let (at, bytes) = self.payload(false, "str payload")?;
+                let done = self.leaf(byte, start, at, bytes.len() as u32, BYTES | TEXT);
+                self.sink.intern(done.id);
+                self.interned += 1;
+                done
+            }
+            tag::INTERNED | tag::UNICODE => {
+                let (at, bytes) = self.payload(false, "str payload")?;
+                if let Err(bad) = text::check_utf8(bytes) {
+                    let offset = at as usize + bad;
+                    return Err(Fault::new(ErrorKind::InvalidUtf8, offset, "str payload"));
+                }
+                let class = if python2 { OTHER } else { TEXT };
+                self.leaf(byte, start, at, bytes.len() as u32, class)
             }
             tag::INT64 => {
-                let value = self.r.i64("int64")?;
-                let (lo, hi) = (value as u32, (value >> 32) as u32);
-                (self.sink.leaf(byte, start, lo, hi), OTHER)
+                let value = u64::from_le_bytes(self.r.array("int64")?);
+                self.leaf(byte, start, value as u32, (value >> 32) as u32, OTHER)
             }
-            tag::LONG => (self.long(byte, start)?, OTHER),
+            tag::LONG => self.long(byte, start)?,
             tag::BINARY_FLOAT => {
                 let bits = u64::from_le_bytes(self.r.array("float")?);
-                let (lo, hi) = (bits as u32, (bits >> 32) as u32);
-                (self.sink.leaf(byte, start, lo, hi), OTHER)
+                self.leaf(byte, start, bits as u32, (bits >> 32) as u32, OTHER)
             }
             tag::BINARY_COMPLEX => {
                 let at = self.here();
                 self.r.take(16, "complex")?;
-                (self.sink.leaf(byte, start, at, 16), OTHER)
+                self.leaf(byte, start, at, 16, OTHER)
             }
             tag::FLOAT => {
                 let at = self.here();
                 self.float_text("float text")?;
                 let len = self.here() - at;
-                (self.sink.leaf(byte, start, at, len), OTHER)
+                self.leaf(byte, start, at, len, OTHER)
             }
             tag::COMPLEX => {
                 let at = self.here();
                 self.float_text("complex real part")?;
                 self.float_text("complex imaginary part")?;
                 let len = self.here() - at;
-                (self.sink.leaf(byte, start, at, len), OTHER)
-            }
-            tag::STRING => {
-                let (at, bytes) = self.payload(false, "bytes")?;
-                let class = if dialect.byte_names {
-                    BYTES | TEXT
-                } else {
-                    BYTES
-                };
-                (self.sink.leaf(byte, start, at, bytes.len() as u32), class)
-            }
-            tag::INTERNED if python2 => {
-                let (at, bytes) = self.payload(false, "str")?;
-                let id = self.sink.leaf(byte, start, at, bytes.len() as u32);
-                self.sink.intern(id);
-                self.interned += 1;
-                (id, BYTES | TEXT)
-            }
-            tag::INTERNED | tag::UNICODE => {
-                let (at, bytes) = self.payload(false, "str")?;
-                self.utf8(at, bytes)?;
-                let class = if python2 { OTHER } else { TEXT };
-                (self.sink.leaf(byte, start, at, bytes.len() as u32), class)
-            }
-            tag::ASCII | tag::ASCII_INTERNED if !python2 => {
-                let (at, bytes) = self.payload(false, "str")?;
-                (self.sink.leaf(byte, start, at, bytes.len() as u32), TEXT)
-            }
-            tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED if !python2 => {
-                let (at, bytes) = self.payload(true, "str")?;
-                (self.sink.leaf(byte, start, at, bytes.len() as u32), TEXT)
+                self.leaf(byte, start, at, len, OTHER)
             }
             tag::STRINGREF if python2 => {
                 let at = self.r.pos();
@@ -305,56 +364,73 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                     return Err(Fault::new(kind, at, "string reference"));
                 }
                 let id = self.sink.leaf(byte, start, index as u32, 0);
-                return Ok(Event::Done((id, BYTES | TEXT, start)));
+                let class = BYTES | TEXT;
+                Done { id, class, start }
             }
-            tag::REF if !python2 => {
-                let at = self.r.pos();
-                let index = self.r.i32("reference")?;
-                let class = usize::try_from(index)
-                    .ok()
-                    .and_then(|i| self.refs.get(i).copied())
-                    .unwrap_or(RESERVED);
-                if class == RESERVED {
-                    let kind = ErrorKind::InvalidReference(index as u32);
-                    return Err(Fault::new(kind, at, "reference"));
-                }
-                let id = self.sink.leaf(byte, start, index as u32, 0);
-                return Ok(Event::Done((id, class, start)));
-            }
-            tag::TUPLE | tag::LIST | tag::SET => {
-                let n = self.count(false, "size")?;
-                return self.open(byte, start, n, CodeLayout::Foreign);
-            }
-            tag::SMALL_TUPLE if !python2 => {
-                let n = self.count(true, "size")?;
-                return self.open(byte, start, n, CodeLayout::Foreign);
-            }
-            tag::FROZENSET => {
-                let n = self.count(false, "size")?;
-                return self.open(byte, start, n, CodeLayout::Foreign);
-            }
-            tag::DICT => return self.open(byte, start, u32::MAX, CodeLayout::Foreign),
-            tag::FROZENDICT if !python2 => {
-                return self.open(byte, start, u32::MAX, CodeLayout::Foreign);
-            }
-            tag::SLICE if !python2 => return self.open(byte, start, 3, CodeLayout::Foreign),
-            tag::CODE | tag::OLD_CODE => {
-                let layout = match byte {
-                    tag::OLD_CODE => CodeLayout::V1_0,
-                    _ => self.cfg.layout,
-                };
-                if layout == CodeLayout::Foreign {
-                    return Err(Fault::new(ErrorKind::ForeignFormat, start as usize, "code"));
-                }
-                return self.open(byte, start, 0, layout);
-            }
+            tag::DICT => return self.open(byte, start, 0, Shape::Dict),
+            tag::FROZENDICT if !python2 => return self.open(byte, start, 0, Shape::Dict),
+            tag::SLICE if !python2 => return self.open(byte, start, 3, Shape::Sized),
+            tag::NULL => return self.null(start),
             _ => return Err(self.unknown(byte, start)),
         };
-        if flag {
+        Ok(Some(done))
+    }
+
+    /// The current offset as a `u32`; `decode` refused inputs that do not fit.
+    #[inline(always)]
+    fn here(&self) -> u32 {
+        self.r.pos() as u32
+    }
+
+    /// A scalar: its node, and its reference slot if its type byte is flagged.
+    #[inline(always)]
+    fn leaf(&mut self, byte: u8, start: u32, a: u32, b: u32, class: Class) -> Done<S::Id> {
+        let id = self.sink.leaf(byte, start, a, b);
+        if byte & tag::FLAG_REF != 0 {
             self.refs.push(class);
             self.sink.register(id);
         }
-        Ok(Event::Done((id, class, start)))
+        Done { id, class, start }
+    }
+
+    /// Hands a finished object to its container, and each container this fills to its own. True when
+    /// the top-level object is done.
+    #[inline(always)]
+    fn deliver(&mut self, mut done: Done<S::Id>) -> Result<bool, Fault> {
+        loop {
+            let frame = &mut self.top;
+            match frame.shape {
+                Shape::Sized => {
+                    self.sink.item(frame.mark, frame.count, done.id);
+                    frame.count += 1;
+                    self.owed -= 1;
+                    if done.class & TEXT == 0 {
+                        frame.items = 0;
+                    }
+                    if frame.count < frame.total {
+                        return Ok(false);
+                    }
+                }
+                Shape::Dict => {
+                    self.sink.push(done.id);
+                    frame.count += 1;
+                    return Ok(false);
+                }
+                Shape::Code => {
+                    if !self.code_field(done)? {
+                        return Ok(false);
+                    }
+                }
+                Shape::Root => {
+                    self.root = Some(done.id);
+                    return Ok(true);
+                }
+            }
+            match self.finish() {
+                Some(container) => done = container,
+                None => return Ok(false), // proven: a frame was open above
+            }
+        }
     }
 
     #[cold]
@@ -366,10 +442,23 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
         )
     }
 
+    #[cold]
+    fn bad_ref(&self, index: i32) -> Fault {
+        let kind = ErrorKind::InvalidReference(index as u32);
+        Fault::new(kind, self.r.pos() - 4, "reference")
+    }
+
+    /// Nesting too deep, at the type byte that would go one level deeper.
+    #[cold]
+    fn depth_fault(&self) -> Fault {
+        let kind = ErrorKind::DepthLimit(self.max_depth as u32);
+        Fault::new(kind, self.r.pos(), "type code")
+    }
+
     /// A NULL ends the dict whose key it stands for; anywhere else it is an error.
-    fn null(&mut self, start: u32) -> Result<Event<S::Id>, Fault> {
-        match self.frames.last() {
-            Some(frame) if is_dict(frame.tag) && frame.count % 2 == 0 => Ok(Event::Full),
+    fn null(&mut self, start: u32) -> Result<Option<Done<S::Id>>, Fault> {
+        match &self.top {
+            frame if frame.shape == Shape::Dict && frame.count % 2 == 0 => Ok(self.finish()),
             _ => Err(Fault::new(
                 ErrorKind::UnexpectedNull,
                 start as usize,
@@ -378,16 +467,38 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
         }
     }
 
-    /// Pushes a container; completes it at once when it is empty.
+    /// Opens a container; an empty one is finished at once.
+    ///
+    /// The depth limit is checked here rather than for every object: the items of a container at the
+    /// limit would be one level too deep, and CPython counts the level of each object, leaves included.
+    #[inline(always)]
     fn open(
         &mut self,
         byte: u8,
         start: u32,
-        remaining: u32,
-        layout: CodeLayout,
-    ) -> Result<Event<S::Id>, Fault> {
+        total: u32,
+        shape: Shape,
+    ) -> Result<Option<Done<S::Id>>, Fault> {
         let code = byte & !tag::FLAG_REF;
-        let (id, mark) = self.sink.open(byte, start, layout);
+        let layout = match code {
+            tag::OLD_CODE => CodeLayout::V1_0,
+            tag::CODE if self.layout == CodeLayout::Foreign => {
+                let kind = ErrorKind::ForeignFormat;
+                return Err(Fault::new(kind, start as usize, "code"));
+            }
+            _ => self.layout,
+        };
+        if shape == Shape::Sized {
+            // Each open sized container is reading one item now; the others it owes, and the new
+            // container's items, each need at least a byte.
+            let needed = total as usize + self.owed.saturating_sub(self.sized_open);
+            if needed > self.r.left() {
+                return Err(self.r.short(needed, "items"));
+            }
+            self.owed += total as usize;
+            self.sized_open += 1;
+        }
+        let (id, mark) = self.sink.open(byte, start, total, layout);
         let mut slot = NO_SLOT;
         if byte & tag::FLAG_REF != 0 {
             slot = self.refs.len() as u32;
@@ -397,87 +508,69 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                 tag::TUPLE | tag::SMALL_TUPLE => TUPLE,
                 tag::LIST => LIST,
                 tag::DICT | tag::SET => OTHER,
-                tag::FROZENSET if remaining == 0 => OTHER,
+                tag::FROZENSET if total == 0 => OTHER,
                 _ => RESERVED,
             };
             self.refs.push(early);
             self.sink.register(id);
         }
-        self.frames.push(Frame {
-            id,
-            mark,
-            start,
-            remaining,
-            count: 0,
-            slot,
-            tag: code,
-            items: ALL_TEXT,
-            layout,
-            field: 0,
-        });
-        let complete = match code {
-            tag::CODE | tag::OLD_CODE => self.code_ints()?,
-            tag::DICT | tag::FROZENDICT => false,
-            _ => remaining == 0,
+        let parent = core::mem::replace(
+            &mut self.top,
+            Frame {
+                id,
+                mark,
+                start,
+                total,
+                count: 0,
+                slot,
+                shape,
+                tag: code,
+                items: ALL_TEXT,
+                field: 0,
+                fields: layout.fields(),
+            },
+        );
+        self.frames.push(parent);
+        let full = match shape {
+            Shape::Sized => total == 0,
+            Shape::Dict | Shape::Root => false,
+            Shape::Code => self.code_ints()?,
         };
-        Ok(if complete { Event::Full } else { Event::Opened })
+        if full {
+            return Ok(self.finish());
+        }
+        if self.frames.len() >= self.max_depth {
+            return Err(self.depth_fault());
+        }
+        Ok(None)
     }
 
-    /// Hands a finished object to the innermost container.
-    #[inline]
-    fn accept(&mut self, (id, class, start): Done<S::Id>) -> Result<Event<S::Id>, Fault> {
-        let Some(frame) = self.frames.last_mut() else {
-            return Ok(Event::Opened);
-        };
-        match frame.tag {
-            tag::CODE | tag::OLD_CODE => {
-                let fields = frame.layout.fields();
-                if let Some(field) = fields.get(frame.field as usize) {
-                    if !fits(field.kind, class) {
-                        let kind = ErrorKind::WrongFieldType {
-                            expected: field.kind.expected(),
-                        };
-                        return Err(Fault::new(kind, start as usize, "code field"));
-                    }
-                }
-                self.sink.child(id);
-                frame.field += 1;
-                frame.count += 1;
-                Ok(if self.code_ints()? {
-                    Event::Full
-                } else {
-                    Event::Opened
-                })
+    /// Hands a finished object to the innermost code object. Returns true when it has all its fields.
+    fn code_field(&mut self, done: Done<S::Id>) -> Result<bool, Fault> {
+        let frame = &mut self.top;
+        if let Some(field) = frame.fields.get(usize::from(frame.field)) {
+            if !fits(field.kind, done.class) {
+                let kind = ErrorKind::WrongFieldType {
+                    expected: field.kind.expected(),
+                };
+                return Err(Fault::new(kind, done.start as usize, "code field"));
             }
-            tag::DICT | tag::FROZENDICT => {
-                self.sink.child(id);
-                frame.count += 1;
-                Ok(Event::Opened)
-            }
-            _ => {
-                if class & TEXT == 0 {
-                    frame.items = 0;
-                }
-                self.sink.child(id);
-                frame.count += 1;
-                frame.remaining -= 1;
-                Ok(if frame.remaining == 0 {
-                    Event::Full
-                } else {
-                    Event::Opened
-                })
-            }
+        }
+        self.sink.push(done.id);
+        frame.field += 1;
+        frame.count += 1;
+        match frame.fields.get(usize::from(frame.field)) {
+            None => Ok(true),
+            Some(next) if !next.kind.is_int() => Ok(false),
+            Some(_) => self.code_ints(),
         }
     }
 
     /// Reads the integer fields that come next in the innermost code object. Returns true when the code
     /// object has all its fields.
     fn code_ints(&mut self) -> Result<bool, Fault> {
-        let Some(frame) = self.frames.last_mut() else {
-            return Ok(false);
-        };
-        let fields = frame.layout.fields();
-        while let Some(field) = fields.get(frame.field as usize) {
+        let frame = &mut self.top;
+        while let Some(field) = frame.fields.get(usize::from(frame.field)) {
             let value = match field.kind {
                 FieldKind::Int16 => i32::from(self.r.i16("int16")?),
                 FieldKind::Int32 => self.r.i32("int32")?,
@@ -489,9 +582,15 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
         Ok(true)
     }
 
-    /// Ends a container that has all its items.
-    fn finish(&mut self, frame: Frame<S::Id>) -> Done<S::Id> {
-        self.sink.close(frame.id, frame.mark, true);
+    /// Closes the innermost container, which has all its items; its parent becomes the innermost.
+    /// `None` if no container is open.
+    fn finish(&mut self) -> Option<Done<S::Id>> {
+        let parent = self.frames.pop()?;
+        let frame = core::mem::replace(&mut self.top, parent);
+        if frame.shape == Shape::Sized {
+            self.sized_open -= 1;
+        }
+        self.sink.close(frame.id, frame.mark, frame.count, true);
         let class = match frame.tag {
             tag::TUPLE | tag::SMALL_TUPLE => TUPLE | frame.items,
             tag::LIST => LIST | frame.items,
@@ -500,69 +599,66 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
         if let Some(slot) = self.refs.get_mut(frame.slot as usize) {
             *slot = class;
         }
-        (frame.id, class, frame.start)
+        Some(Done {
+            id: frame.id,
+            class,
+            start: frame.start,
+        })
     }
 
     /// Closes every open container as incomplete, so the sink keeps what was decoded, and builds the
     /// error with the path the stack describes.
     #[cold]
     fn fail(&mut self, fault: Fault) -> Error {
-        let path = self.frames.iter().filter_map(step).collect();
-        while let Some(frame) = self.frames.pop() {
-            self.sink.close(frame.id, frame.mark, false);
-            match self.frames.last() {
-                Some(_) => self.sink.child(frame.id),
-                None => self.root = Some(frame.id),
+        let path = self
+            .frames
+            .iter()
+            .chain([&self.top])
+            .filter_map(step)
+            .collect();
+        while let Some(parent) = self.frames.pop() {
+            let frame = core::mem::replace(&mut self.top, parent);
+            self.sink.close(frame.id, frame.mark, frame.count, false);
+            let parent = &mut self.top;
+            match parent.shape {
+                Shape::Sized => {
+                    self.sink.item(parent.mark, parent.count, frame.id);
+                    parent.count += 1;
+                }
+                Shape::Dict | Shape::Code => self.sink.push(frame.id),
+                Shape::Root => self.root = Some(frame.id),
             }
         }
         fault.at(path)
     }
 
-    /// A size or count: `i32` (or `u8` for the short forms). Negative is an error; more items than
-    /// bytes left is a truncation, since every item takes at least one byte.
-    #[inline]
-    fn count(&mut self, short: bool, what: &'static str) -> Result<u32, Fault> {
-        let at = self.r.pos();
-        let n = if short {
-            i32::from(self.r.u8(what)?)
-        } else {
-            self.r.i32(what)?
-        };
-        let n = u32::try_from(n)
-            .map_err(|_| Fault::new(ErrorKind::BadLength(i64::from(n)), at, what))?;
-        if n as usize > self.r.left() {
-            return Err(self.r.short(n as usize, "items"));
-        }
-        Ok(n)
+    /// An `i32` item count. Negative is an error; `open` checks it against the bytes left.
+    #[inline(always)]
+    fn count(&mut self) -> Result<u32, Fault> {
+        let n = self.r.i32("size")?;
+        u32::try_from(n).map_err(|_| {
+            let kind = ErrorKind::BadLength(i64::from(n));
+            Fault::new(kind, self.r.pos() - 4, "size")
+        })
     }
 
-    /// A length-prefixed payload; returns its offset and bytes.
-    #[inline]
+    /// A length-prefixed payload (`u8` length for the short forms); returns its offset and bytes.
+    #[inline(always)]
     fn payload(&mut self, short: bool, what: &'static str) -> Result<(u32, &'a [u8]), Fault> {
-        let at = self.r.pos();
         let n = if short {
-            i32::from(self.r.u8("length")?)
+            usize::from(self.r.u8("length")?)
         } else {
-            self.r.i32("length")?
+            let n = self.r.i32("length")?;
+            usize::try_from(n).map_err(|_| {
+                Fault::new(
+                    ErrorKind::BadLength(i64::from(n)),
+                    self.r.pos() - 4,
+                    "length",
+                )
+            })?
         };
-        let n = u32::try_from(n)
-            .map_err(|_| Fault::new(ErrorKind::BadLength(i64::from(n)), at, "length"))?;
-        let start = self.here();
-        let bytes = self.r.take(n as usize, payload_name(what))?;
-        Ok((start, bytes))
-    }
-
-    /// Checks that the payload at `at` is UTF-8 (surrogates allowed).
-    #[inline]
-    fn utf8(&self, at: u32, bytes: &[u8]) -> Result<(), Fault> {
-        match text::check_utf8(bytes) {
-            Ok(()) => Ok(()),
-            Err(bad) => Err(Fault::new(
-                ErrorKind::InvalidUtf8,
-                at as usize + bad,
-                "str payload",
-            )),
-        }
+        let at = self.here();
+        Ok((at, self.r.take(n, what)?))
     }
 
     /// A text float: `u8` length and ASCII digits.
@@ -577,43 +673,29 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
     }
 
     /// A long: signed digit count, then that many 15-bit digits, checked as CPython checks them.
-    fn long(&mut self, byte: u8, start: u32) -> Result<S::Id, Fault> {
+    fn long(&mut self, byte: u8, start: u32) -> Result<Done<S::Id>, Fault> {
         let at = self.r.pos();
         let n = self.r.i32("long size")?;
         if n == i32::MIN {
-            return Err(Fault::new(
-                ErrorKind::BadLength(i64::from(n)),
-                at,
-                "long size",
-            ));
+            let kind = ErrorKind::BadLength(i64::from(n));
+            return Err(Fault::new(kind, at, "long size"));
         }
         let digits_at = self.here();
         let count = n.unsigned_abs() as usize;
         let digits = self.r.take(count * 2, "long digits")?;
-        for (i, pair) in digits.chunks_exact(2).enumerate() {
-            let digit = u16::from_le_bytes([pair[0], pair[1]]); // proven: chunks of exactly 2
+        for (i, digit) in number::long_digits(digits).enumerate() {
             let offset = digits_at as usize + 2 * i;
             if digit > 0x7fff {
-                return Err(Fault::new(
-                    ErrorKind::BadLongDigit(digit),
-                    offset,
-                    "long digits",
-                ));
+                let kind = ErrorKind::BadLongDigit(digit);
+                return Err(Fault::new(kind, offset, "long digits"));
             }
             if digit == 0 && i + 1 == count {
-                return Err(Fault::new(
-                    ErrorKind::UnnormalizedLong,
-                    offset,
-                    "long digits",
-                ));
+                let kind = ErrorKind::UnnormalizedLong;
+                return Err(Fault::new(kind, offset, "long digits"));
             }
         }
-        Ok(self.sink.leaf(byte, start, digits_at, n as u32))
+        Ok(self.leaf(byte, start, digits_at, n as u32, OTHER))
     }
-}
-
-fn is_dict(code: u8) -> bool {
-    matches!(code, tag::DICT | tag::FROZENDICT)
 }
 
 /// Whether an object of `class` may stand in a field of `kind`.
@@ -631,22 +713,14 @@ fn fits(kind: FieldKind, class: Class) -> bool {
 
 /// The path step an open container contributes: the item or field being read in it.
 fn step<I>(frame: &Frame<I>) -> Option<Step> {
-    match frame.tag {
-        tag::CODE | tag::OLD_CODE => frame
-            .layout
-            .fields()
-            .get(frame.field as usize)
+    match frame.shape {
+        Shape::Code => frame
+            .fields
+            .get(usize::from(frame.field))
             .map(|field| Step::Field(field.name)),
-        tag::DICT | tag::FROZENDICT if frame.count % 2 == 0 => Some(Step::Key(frame.count / 2)),
-        tag::DICT | tag::FROZENDICT => Some(Step::Value(frame.count / 2)),
-        _ => Some(Step::Index(frame.count)),
-    }
-}
-
-/// `str payload`, `bytes payload`.
-fn payload_name(what: &'static str) -> &'static str {
-    match what {
-        "bytes" => "bytes payload",
-        _ => "str payload",
+        Shape::Dict if frame.count % 2 == 0 => Some(Step::Key(frame.count / 2)),
+        Shape::Dict => Some(Step::Value(frame.count / 2)),
+        Shape::Sized => Some(Step::Index(frame.count)),
+        Shape::Root => None,
     }
 }

@@ -229,29 +229,36 @@ impl core::error::Error for Error {}
 
 /// An error before its context is known: what the reader knows at the failing read.
 ///
-/// The decoder turns it into an [`Error`] by adding the path from its stack, once, on the way out.
+/// The decoder turns it into an [`Error`] by adding the path from its stack, once, on the way out. It is
+/// boxed so that `Result<T, Fault>` stays two words on the hot path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Fault {
+pub(crate) struct Fault(Box<FaultAt>);
+
+/// The contents of a [`Fault`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FaultAt {
     pub kind: ErrorKind,
     pub offset: usize,
     pub what: &'static str,
 }
 
+impl core::ops::Deref for Fault {
+    type Target = FaultAt;
+    fn deref(&self) -> &FaultAt {
+        &self.0
+    }
+}
+
 impl Fault {
     #[cold]
+    #[inline(never)]
     pub fn new(kind: ErrorKind, offset: usize, what: &'static str) -> Fault {
-        Fault { kind, offset, what }
+        Fault(Box::new(FaultAt { kind, offset, what }))
     }
 
     /// The error with `path` as its context.
     pub fn at(self, path: Vec<Step>) -> Error {
-        Error::new(
-            self.kind,
-            self.offset as u64,
-            Context {
-                path,
-                what: self.what,
-            },
-        )
+        let FaultAt { kind, offset, what } = *self.0;
+        Error::new(kind, offset as u64, Context { path, what })
     }
 }

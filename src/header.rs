@@ -3,8 +3,9 @@
 
 use crate::error::{Error, ErrorKind, Fault};
 use crate::magic::{self, HeaderLayout, MagicEntry, Python};
-use crate::reader::Reader;
 use alloc::vec::Vec;
+use nom::Parser;
+use nom::number::streaming::{le_u32, le_u64};
 
 /// How an importer decides whether the cache is current.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -85,12 +86,52 @@ fn layout_of(python: Python) -> HeaderLayout {
 /// Parses the header at the start of `data`. With `python`, an unknown magic is read as that version's
 /// header instead of being an error, and a known one is read as that version too.
 pub fn parse(data: &[u8], python: Option<Python>) -> Result<Header, Error> {
-    parse_at(&mut Reader::new(data, 0), python).map_err(|fault| fault.at(Vec::new()))
+    parse_fields(&mut Fields { data, pos: 0 }, python).map_err(|fault| fault.at(Vec::new()))
 }
 
-pub(crate) fn parse_at(r: &mut Reader<'_>, python: Option<Python>) -> Result<Header, Fault> {
-    let start = r.pos();
-    let word: [u8; 4] = r.array("magic")?;
+/// The header's fields, read in order with nom's streaming parsers, whose `Incomplete` answer is a
+/// truncation.
+struct Fields<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn read<T>(
+        &mut self,
+        size: usize,
+        what: &'static str,
+        mut parser: impl Parser<&'a [u8], Output = T, Error = ()>,
+    ) -> Result<T, Fault> {
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        match parser.parse(rest) {
+            Ok((after, value)) => {
+                self.pos += rest.len() - after.len();
+                Ok(value)
+            }
+            Err(_) => {
+                let left = rest.len() as u64;
+                let kind = ErrorKind::Truncated {
+                    needed: size as u64,
+                    left,
+                };
+                Err(Fault::new(kind, self.pos, what))
+            }
+        }
+    }
+
+    fn u32(&mut self, what: &'static str) -> Result<u32, Fault> {
+        self.read(4, what, le_u32)
+    }
+
+    fn u64(&mut self, what: &'static str) -> Result<u64, Fault> {
+        self.read(8, what, le_u64)
+    }
+}
+
+fn parse_fields(r: &mut Fields<'_>, python: Option<Python>) -> Result<Header, Fault> {
+    let start = r.pos;
+    let word = r.u32("magic")?.to_le_bytes();
     let entry = magic::lookup(word);
     let (python, layout) = match (entry, python) {
         (_, Some(python)) => (python, layout_of(python)),
@@ -105,27 +146,27 @@ pub(crate) fn parse_at(r: &mut Reader<'_>, python: Option<Python>) -> Result<Hea
     };
     let (flags, invalidation) = match layout {
         HeaderLayout::Word8 | HeaderLayout::Classic8 => {
-            let mtime = r.i32("mtime")? as u32;
+            let mtime = r.u32("mtime")?;
             let source_size = None;
             (None, Invalidation::Timestamp { mtime, source_size })
         }
         HeaderLayout::WithSize12 => {
-            let mtime = r.i32("mtime")? as u32;
-            let source_size = Some(r.i32("source size")? as u32);
+            let mtime = r.u32("mtime")?;
+            let source_size = Some(r.u32("source size")?);
             (None, Invalidation::Timestamp { mtime, source_size })
         }
         HeaderLayout::Pep552 => {
-            let at = r.pos();
-            let flags = r.i32("flags")? as u32;
+            let at = r.pos;
+            let flags = r.u32("flags")?;
             if flags & !0b11 != 0 {
                 return Err(Fault::new(ErrorKind::BadFlags(flags), at, "flags"));
             }
             let invalidation = if flags & 1 == 0 {
-                let mtime = r.i32("mtime")? as u32;
-                let source_size = Some(r.i32("source size")? as u32);
+                let mtime = r.u32("mtime")?;
+                let source_size = Some(r.u32("source size")?);
                 Invalidation::Timestamp { mtime, source_size }
             } else {
-                let hash = r.array("source hash")?;
+                let hash = r.u64("source hash")?.to_le_bytes();
                 if flags & 2 != 0 {
                     Invalidation::CheckedHash { hash }
                 } else {

@@ -16,19 +16,25 @@ use alloc::vec::Vec;
 use core::fmt;
 
 /// Names an object in its [`Objects`] table.
+///
+/// Objects that take a node get ids in pre-order of the input, after the shared singletons; an `r`
+/// back-reference (half the objects of a typical pyc) takes no node: its id is its slot number with the
+/// top bit set.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectId(u32);
 
+/// The top bit of an [`ObjectId`] marks a back-reference.
+const BACK_REF: u32 = 1 << 31;
+
 impl ObjectId {
-    /// The id's index in the table (in pre-order of the input, after the shared singletons).
-    pub fn index(self) -> usize {
-        self.0 as usize
+    fn node(self) -> Option<usize> {
+        (self.0 & BACK_REF == 0).then_some(self.0 as usize)
     }
 }
 
 /// One object. Scalars keep two payload words (`a`, `b`): an offset and a length for strings, bytes,
 /// text floats and complexes; the value for `i`, `I` and `g`; the digit offset and the signed digit
-/// count for `l`; the index for `r` and `R`. Containers keep the start and length of their items.
+/// count for `l`; the index for `R`. Containers keep the start and length of their items.
 #[derive(Copy, Clone, Debug)]
 struct Node {
     offset: u32,
@@ -91,11 +97,11 @@ impl<'a> Objects<'a> {
 
     /// The object `id` names. Ids come from this table; a foreign id gives the NULL singleton.
     pub fn get(&self, id: ObjectId) -> Object<'_, 'a> {
-        let id = if id.index() < self.nodes.len() {
-            id
-        } else {
-            ObjectId(0)
+        let known = match id.node() {
+            Some(index) => index < self.nodes.len(),
+            None => ((id.0 & !BACK_REF) as usize) < self.refs.len(),
         };
+        let id = if known { id } else { ObjectId(0) };
         Object { objects: self, id }
     }
 
@@ -129,12 +135,17 @@ impl<'a> Objects<'a> {
         self.interned.iter().map(|&id| self.get(id))
     }
 
+    /// The node of `id`; a back-reference's is made up: type `r`, its slot in `a`.
     fn node(&self, id: ObjectId) -> Node {
-        self.nodes.get(id.index()).copied().unwrap_or(Node {
+        let (byte, a, node) = match id.node() {
+            Some(index) => (tag::NULL, 0, self.nodes.get(index).copied()),
+            None => (tag::REF, id.0 & !BACK_REF, None),
+        };
+        node.unwrap_or(Node {
             offset: u32::MAX,
-            a: 0,
+            a,
             b: 0,
-            byte: tag::NULL,
+            byte,
             complete: true,
         })
     }
@@ -226,23 +237,48 @@ impl Sink for Builder<'_> {
         self.push(byte, offset, a, b)
     }
 
-    fn open(&mut self, byte: u8, offset: u32, layout: CodeLayout) -> (ObjectId, u32) {
+    #[inline]
+    fn back_ref(&mut self, index: u32) -> ObjectId {
+        ObjectId(index | BACK_REF)
+    }
+
+    fn open(&mut self, byte: u8, offset: u32, count: u32, layout: CodeLayout) -> (ObjectId, u32) {
+        let code = byte & !tag::FLAG_REF;
         let mut a = 0;
-        if matches!(byte & !tag::FLAG_REF, tag::CODE | tag::OLD_CODE) {
-            a = self.objects.codes.len() as u32;
-            self.objects.codes.push(CodeRecord {
-                layout,
-                items: 0,
-                len: 0,
-                ints: [0; MAX_INTS],
-                ints_len: 0,
-            });
-        }
-        (self.push(byte, offset, a, 0), self.scratch.len() as u32)
+        let mark = match code {
+            tag::CODE | tag::OLD_CODE => {
+                a = self.objects.codes.len() as u32;
+                self.objects.codes.push(CodeRecord {
+                    layout,
+                    items: 0,
+                    len: 0,
+                    ints: [0; MAX_INTS],
+                    ints_len: 0,
+                });
+                self.scratch.len()
+            }
+            tag::DICT | tag::FROZENDICT => self.scratch.len(),
+            // The decoder bounds the items owed by all open containers by the bytes left, so these
+            // slots stay within the input's size.
+            _ => {
+                let start = self.objects.items.len();
+                let end = start + count as usize;
+                self.objects.items.resize(end, ObjectId(0));
+                start
+            }
+        };
+        (self.push(byte, offset, a, 0), mark as u32)
     }
 
     #[inline]
-    fn child(&mut self, id: ObjectId) {
+    fn item(&mut self, mark: u32, index: u32, id: ObjectId) {
+        if let Some(slot) = self.objects.items.get_mut(mark as usize + index as usize) {
+            *slot = id;
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, id: ObjectId) {
         self.scratch.push(id);
     }
 
@@ -256,16 +292,25 @@ impl Sink for Builder<'_> {
         }
     }
 
-    fn close(&mut self, id: ObjectId, mark: u32, complete: bool) {
+    fn close(&mut self, id: ObjectId, mark: u32, count: u32, complete: bool) {
+        let Some(node) = id.node().and_then(|i| self.objects.nodes.get_mut(i)) else {
+            return;
+        };
+        node.complete = complete;
+        let code = node.byte & !tag::FLAG_REF;
+        if !matches!(
+            code,
+            tag::CODE | tag::OLD_CODE | tag::DICT | tag::FROZENDICT
+        ) {
+            node.a = mark;
+            node.b = count;
+            return;
+        }
         let start = self.objects.items.len() as u32;
         let children = self.scratch.drain(mark as usize..);
         let len = children.len() as u32;
         self.objects.items.extend(children);
-        let Some(node) = self.objects.nodes.get_mut(id.index()) else {
-            return;
-        };
-        node.complete = complete;
-        if matches!(node.byte & !tag::FLAG_REF, tag::CODE | tag::OLD_CODE) {
+        if matches!(code, tag::CODE | tag::OLD_CODE) {
             if let Some(record) = self.objects.codes.get_mut(node.a as usize) {
                 record.items = start;
                 record.len = len;
@@ -291,15 +336,15 @@ pub(crate) struct Discard;
 impl Sink for Discard {
     type Id = ();
     fn singleton(&mut self, _: u8) {}
-    #[inline]
     fn leaf(&mut self, _: u8, _: u32, _: u32, _: u32) {}
-    fn open(&mut self, _: u8, _: u32, _: CodeLayout) -> ((), u32) {
+    fn back_ref(&mut self, _: u32) {}
+    fn open(&mut self, _: u8, _: u32, _: u32, _: CodeLayout) -> ((), u32) {
         ((), 0)
     }
-    #[inline]
-    fn child(&mut self, _: ()) {}
+    fn item(&mut self, _: u32, _: u32, _: ()) {}
+    fn push(&mut self, _: ()) {}
     fn code_int(&mut self, _: (), _: i32) {}
-    fn close(&mut self, _: (), _: u32, _: bool) {}
+    fn close(&mut self, _: (), _: u32, _: u32, _: bool) {}
     fn register(&mut self, _: ()) {}
     fn intern(&mut self, _: ()) {}
 }

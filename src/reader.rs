@@ -1,62 +1,38 @@
-//! The byte cursor under every parser: fixed-width little-endian reads and borrowed slices, each checking
+//! The byte cursor under the decoder: fixed-width little-endian reads and borrowed slices, each checking
 //! the bytes left before it reads.
 //!
-//! The primitives are `nom`'s streaming parsers, whose `Incomplete` answer is exactly the "needs n bytes"
-//! fact a truncation error carries. Nothing is copied: `take` returns a slice of the input.
+//! It holds the unread rest of the input as a slice, so every read is one length check and a split, all
+//! inlined: the decoder calls it several times per object. Nothing is copied: `take` returns a slice of
+//! the input.
 
 use crate::error::{ErrorKind, Fault};
-use nom::number::streaming as num;
-use nom::{IResult, Parser};
 
-/// A position in one input, and the input.
+/// The unread part of one input, and the input's length (to know offsets).
 #[derive(Clone, Debug)]
 pub(crate) struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
+    rest: &'a [u8],
+    len: usize,
 }
-
-type Bytes<'a> = &'a [u8];
 
 impl<'a> Reader<'a> {
     /// A reader of `data` starting at byte `pos`.
     pub fn new(data: &'a [u8], pos: usize) -> Reader<'a> {
-        Reader { data, pos }
+        Reader {
+            rest: data.get(pos..).unwrap_or_default(),
+            len: data.len(),
+        }
     }
 
     /// The absolute offset of the next read.
-    #[inline]
+    #[inline(always)]
     pub fn pos(&self) -> usize {
-        self.pos
+        self.len - self.rest.len()
     }
 
     /// Bytes not read yet.
-    #[inline]
-    pub fn left(&self) -> usize {
-        self.data.len().saturating_sub(self.pos)
-    }
-
-    #[inline]
-    fn rest(&self) -> &'a [u8] {
-        self.data.get(self.pos..).unwrap_or_default()
-    }
-
-    /// Runs a nom parser that needs `size` bytes on the rest of the input.
     #[inline(always)]
-    fn run<T>(
-        &mut self,
-        size: usize,
-        what: &'static str,
-        mut parser: impl Parser<Bytes<'a>, Output = T, Error = ()>,
-    ) -> Result<T, Fault> {
-        let rest = self.rest();
-        let parsed: IResult<Bytes<'a>, T, ()> = parser.parse(rest);
-        match parsed {
-            Ok((after, value)) => {
-                self.pos += rest.len() - after.len();
-                Ok(value)
-            }
-            Err(_) => Err(self.short(size, what)),
-        }
+    pub fn left(&self) -> usize {
+        self.rest.len()
     }
 
     /// The truncation fault for a read of `size` bytes here.
@@ -68,46 +44,57 @@ impl<'a> Reader<'a> {
                 needed: size as u64,
                 left: self.left() as u64,
             },
-            self.pos,
+            self.pos(),
             what,
         )
     }
 
     /// One byte.
-    #[inline]
+    #[inline(always)]
     pub fn u8(&mut self, what: &'static str) -> Result<u8, Fault> {
-        self.run(1, what, num::u8)
-    }
-
-    /// A signed 16-bit integer.
-    #[inline]
-    pub fn i16(&mut self, what: &'static str) -> Result<i16, Fault> {
-        self.run(2, what, num::le_i16)
-    }
-
-    /// A signed 32-bit integer.
-    #[inline]
-    pub fn i32(&mut self, what: &'static str) -> Result<i32, Fault> {
-        self.run(4, what, num::le_i32)
-    }
-
-    /// A signed 64-bit integer.
-    #[inline]
-    pub fn i64(&mut self, what: &'static str) -> Result<i64, Fault> {
-        self.run(8, what, num::le_i64)
+        match self.rest.split_first() {
+            Some((&byte, rest)) => {
+                self.rest = rest;
+                Ok(byte)
+            }
+            None => Err(self.short(1, what)),
+        }
     }
 
     /// `N` bytes, copied into an array.
-    #[inline]
+    #[inline(always)]
     pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], Fault> {
-        let bytes = self.take(N, what)?;
-        <[u8; N]>::try_from(bytes).map_err(|_| self.short(N, what))
+        match self.rest.split_first_chunk::<N>() {
+            Some((chunk, rest)) => {
+                self.rest = rest;
+                Ok(*chunk)
+            }
+            None => Err(self.short(N, what)),
+        }
+    }
+
+    /// A signed 16-bit integer.
+    #[inline(always)]
+    pub fn i16(&mut self, what: &'static str) -> Result<i16, Fault> {
+        self.array(what).map(i16::from_le_bytes)
+    }
+
+    /// A signed 32-bit integer.
+    #[inline(always)]
+    pub fn i32(&mut self, what: &'static str) -> Result<i32, Fault> {
+        self.array(what).map(i32::from_le_bytes)
     }
 
     /// `n` bytes, borrowed from the input.
-    #[inline]
+    #[inline(always)]
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], Fault> {
-        self.run(n, what, nom::bytes::streaming::take(n))
+        match self.rest.split_at_checked(n) {
+            Some((taken, rest)) => {
+                self.rest = rest;
+                Ok(taken)
+            }
+            None => Err(self.short(n, what)),
+        }
     }
 }
 
@@ -146,7 +133,7 @@ mod tests {
     #[test]
     fn a_reader_past_the_end_has_nothing_left() {
         let mut r = Reader::new(&[1], 5);
-        assert_eq!(r.left(), 0);
+        assert_eq!((r.left(), r.pos()), (0, 1));
         assert!(r.u8("x").is_err());
     }
 }

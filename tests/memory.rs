@@ -120,3 +120,16 @@ fn lengths_that_claim_gigabytes() {
     within_bound("huge long", b"l\xff\xff\xff\x3f\x01\x00");
     within_bound("many huge tuples", &list_of(N / 8, b"(\xff\xff\xff\x7f"));
 }
+
+#[test]
+fn nested_containers_each_claiming_the_rest_of_the_input() {
+    // Every level claims as many items as bytes remain: alone each claim fits, together they cannot.
+    let levels = 20_000;
+    let mut data = Vec::new();
+    for level in 0..levels {
+        let rest = (levels - level) * 5;
+        data.push(b'(');
+        data.extend((rest as u32).to_le_bytes());
+    }
+    within_bound("nested claims", &data);
+}
