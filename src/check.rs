@@ -656,15 +656,14 @@ impl Checker {
     }
 }
 
-/// Reads a whole file into `data`, refusing past 4 GiB (the object table's offsets are 32-bit) without
-/// reading that far.
+/// Reads a whole file into `data`, refusing past [`crate::MAX_INPUT`] without reading that far.
 fn read_limited(path: &Path, data: &mut Vec<u8>) -> Result<(), Problem> {
     let io_problem = |error| Problem::Io {
         path: path.to_path_buf(),
         error,
     };
     let file = fs::File::open(path).map_err(io_problem)?;
-    let limit = u64::from(u32::MAX);
+    let limit = crate::MAX_INPUT as u64;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     data.reserve(usize::try_from(size.min(limit)).unwrap_or(0));
     file.take(limit + 1).read_to_end(data).map_err(io_problem)?;

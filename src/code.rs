@@ -30,6 +30,11 @@ impl FieldKind {
         matches!(self, FieldKind::Int16 | FieldKind::Int32)
     }
 
+    /// True for the 16-bit integer fields of Python 1.3-2.2.
+    pub fn is_int16(self) -> bool {
+        self == FieldKind::Int16
+    }
+
     /// What the field must hold, in words, for error messages.
     pub fn expected(self) -> &'static str {
         match self {

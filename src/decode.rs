@@ -10,6 +10,7 @@ use crate::code::{CodeLayout, Field, FieldKind};
 use crate::error::{Error, ErrorKind, Fault, Step};
 use crate::magic::{Dialect, Python};
 use crate::number;
+use crate::parse::MAX_INPUT;
 use crate::reader::Reader;
 use crate::text;
 use alloc::vec::Vec;
@@ -71,8 +72,8 @@ pub(crate) trait Sink {
     fn singleton(&mut self, byte: u8) -> Self::Id;
     /// A scalar, with its two payload words (see the object table for their meaning per type).
     fn leaf(&mut self, byte: u8, offset: u32, a: u32, b: u32) -> Self::Id;
-    /// An `r` back-reference to slot `index`, already checked.
-    fn back_ref(&mut self, index: u32) -> Self::Id;
+    /// An `r` back-reference to slot `index`, already checked (`byte` is `r`, perhaps flagged).
+    fn back_ref(&mut self, byte: u8, index: u32) -> Self::Id;
     /// A container, before its items: `count` items for the sized ones, 0 for dicts and code objects.
     /// Returns its id and a mark for `item` and `close`.
     fn open(&mut self, byte: u8, offset: u32, count: u32, layout: CodeLayout) -> (Self::Id, u32);
@@ -181,7 +182,7 @@ pub(crate) fn decode<S: Sink>(
     cfg: Config,
     sink: &mut S,
 ) -> Outcome<S::Id> {
-    if u32::try_from(data.len()).is_err() {
+    if data.len() > MAX_INPUT {
         let error = Fault::new(ErrorKind::InputTooLarge, 0, "input").at(Vec::new());
         return Outcome {
             root: None,
@@ -250,7 +251,7 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                     if class == RESERVED {
                         return Err(self.bad_ref(index));
                     }
-                    let id = self.sink.back_ref(index as u32);
+                    let id = self.sink.back_ref(byte, index as u32);
                     Done { id, class, start }
                 }
                 tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED if !python2 => {

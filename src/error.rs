@@ -58,7 +58,9 @@ pub enum ErrorKind {
     TrailingBytes(u64),
     /// The magic names an interpreter whose payload is not CPython marshal (GraalPy, RustPython).
     ForeignFormat,
-    /// An input larger than 4 GiB: offsets in the object table are 32-bit.
+    /// Writing an object that a tolerant parse left incomplete.
+    Incomplete,
+    /// An input of 2 GiB or more: offsets in the object table are 32-bit.
     InputTooLarge,
 }
 
@@ -83,6 +85,7 @@ impl ErrorKind {
             ErrorKind::RootNotCode => "root-not-code",
             ErrorKind::TrailingBytes(_) => "trailing-bytes",
             ErrorKind::ForeignFormat => "foreign-format",
+            ErrorKind::Incomplete => "incomplete",
             ErrorKind::InputTooLarge => "input-too-large",
         }
     }
@@ -108,7 +111,8 @@ impl fmt::Display for ErrorKind {
             ErrorKind::RootNotCode => f.write_str("top-level object is not a code object"),
             ErrorKind::TrailingBytes(n) => write!(f, "{n} trailing bytes"),
             ErrorKind::ForeignFormat => f.write_str("payload is not CPython marshal"),
-            ErrorKind::InputTooLarge => f.write_str("input larger than 4 GiB"),
+            ErrorKind::Incomplete => f.write_str("object is incomplete"),
+            ErrorKind::InputTooLarge => f.write_str("input of 2 GiB or more"),
         }
     }
 }

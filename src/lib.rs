@@ -49,6 +49,7 @@ pub mod check;
 pub mod code;
 mod decode;
 pub mod dump;
+pub mod encode;
 mod error;
 pub mod header;
 pub mod json;
@@ -65,4 +66,6 @@ pub use crate::header::{Header, Invalidation};
 pub use crate::magic::{Implementation, Python};
 pub use crate::number::{DECIMAL_DIGIT_LIMIT, write_float_repr, write_long};
 pub use crate::object::{Code, Object, ObjectId, Objects, Value};
-pub use crate::parse::{DEFAULT_MAX_DEPTH, Options, Partial, Pyc, parse_marshal, parse_pyc};
+pub use crate::parse::{
+    DEFAULT_MAX_DEPTH, MAX_INPUT, Options, Partial, Pyc, parse_marshal, parse_pyc,
+};

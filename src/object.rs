@@ -19,16 +19,24 @@ use core::fmt;
 ///
 /// Objects that take a node get ids in pre-order of the input, after the shared singletons; an `r`
 /// back-reference (half the objects of a typical pyc) takes no node: its id is its slot number with the
-/// top bit set.
+/// top bit set, and the next bit for the FLAG_REF a hostile writer may put on an `r` (CPython ignores
+/// it; a byte-exact writer keeps it).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectId(u32);
 
 /// The top bit of an [`ObjectId`] marks a back-reference.
 const BACK_REF: u32 = 1 << 31;
+/// A back-reference whose type byte carried FLAG_REF.
+const FLAGGED_REF: u32 = 1 << 30;
 
 impl ObjectId {
     fn node(self) -> Option<usize> {
         (self.0 & BACK_REF == 0).then_some(self.0 as usize)
+    }
+
+    /// The slot a back-reference refers to.
+    fn slot(self) -> u32 {
+        self.0 & !(BACK_REF | FLAGGED_REF)
     }
 }
 
@@ -99,7 +107,7 @@ impl<'a> Objects<'a> {
     pub fn get(&self, id: ObjectId) -> Object<'_, 'a> {
         let known = match id.node() {
             Some(index) => index < self.nodes.len(),
-            None => ((id.0 & !BACK_REF) as usize) < self.refs.len(),
+            None => (id.slot() as usize) < self.refs.len(),
         };
         let id = if known { id } else { ObjectId(0) };
         Object { objects: self, id }
@@ -139,7 +147,8 @@ impl<'a> Objects<'a> {
     fn node(&self, id: ObjectId) -> Node {
         let (byte, a, node) = match id.node() {
             Some(index) => (tag::NULL, 0, self.nodes.get(index).copied()),
-            None => (tag::REF, id.0 & !BACK_REF, None),
+            None if id.0 & FLAGGED_REF != 0 => (tag::REF | tag::FLAG_REF, id.slot(), None),
+            None => (tag::REF, id.slot(), None),
         };
         node.unwrap_or(Node {
             offset: u32::MAX,
@@ -238,8 +247,13 @@ impl Sink for Builder<'_> {
     }
 
     #[inline]
-    fn back_ref(&mut self, index: u32) -> ObjectId {
-        ObjectId(index | BACK_REF)
+    fn back_ref(&mut self, byte: u8, index: u32) -> ObjectId {
+        let flag = if byte & tag::FLAG_REF != 0 {
+            FLAGGED_REF
+        } else {
+            0
+        };
+        ObjectId(index | BACK_REF | flag)
     }
 
     fn open(&mut self, byte: u8, offset: u32, count: u32, layout: CodeLayout) -> (ObjectId, u32) {
@@ -337,7 +351,7 @@ impl Sink for Discard {
     type Id = ();
     fn singleton(&mut self, _: u8) {}
     fn leaf(&mut self, _: u8, _: u32, _: u32, _: u32) {}
-    fn back_ref(&mut self, _: u32) {}
+    fn back_ref(&mut self, _: u8, _: u32) {}
     fn open(&mut self, _: u8, _: u32, _: u32, _: CodeLayout) -> ((), u32) {
         ((), 0)
     }
@@ -523,6 +537,28 @@ impl<'o, 'a> Object<'o, 'a> {
             tag::STRINGREF => Value::StringRef(node.a),
             _ => Value::Null,
         }
+    }
+
+    /// Its payload as stored, borrowed from the input: the bytes of a string or bytes object (after the
+    /// length), a long's digits, the length-prefixed text of a text float or of both parts of a text
+    /// complex, the 16 bytes of a binary complex; empty for everything else.
+    pub fn payload(self) -> &'a [u8] {
+        let node = self.objects.node(self.id);
+        let len = match node.byte & !tag::FLAG_REF {
+            tag::LONG => (node.b as i32).unsigned_abs() as usize * 2,
+            tag::BINARY_COMPLEX => 16,
+            tag::FLOAT
+            | tag::COMPLEX
+            | tag::STRING
+            | tag::INTERNED
+            | tag::UNICODE
+            | tag::ASCII
+            | tag::ASCII_INTERNED
+            | tag::SHORT_ASCII
+            | tag::SHORT_ASCII_INTERNED => node.b as usize,
+            _ => return &[],
+        };
+        self.objects.slice(node.a, len)
     }
 
     /// The items of a tuple, list, set, frozenset or slice (after resolving a back-reference).

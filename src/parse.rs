@@ -14,6 +14,10 @@ use crate::object::{Builder, Code, Discard, Object, Objects};
 use crate::reader::Reader;
 use alloc::vec::Vec;
 
+/// The largest input, in bytes (2 GiB - 1): the object table's offsets are 32-bit, and a
+/// back-reference's id packs its slot number (at most one slot per two bytes) with two flag bits.
+pub const MAX_INPUT: usize = i32::MAX as usize;
+
 /// CPython's `MAX_MARSHAL_STACK_DEPTH`: 2000 levels load, 2001 do not.
 pub const DEFAULT_MAX_DEPTH: u32 = 2000;
 

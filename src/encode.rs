@@ -1,0 +1,222 @@
+//! The writer: marshal bytes and `.pyc` headers from the object table.
+//!
+//! [`write_marshal`] and [`write_pyc`] reproduce a parse byte for byte: they write each object's type
+//! byte as stored (FLAG_REF included), its payload as stored (text floats keep their text, longs their
+//! digits), and back-references where they stood. [`Encoder`] holds the primitives, in the little-endian
+//! widths the format uses; the normalizing writer builds on it.
+
+use crate::decode::tag;
+use crate::error::{Context, Error, ErrorKind};
+use crate::header::{Header, Invalidation};
+use crate::magic::HeaderLayout;
+use crate::object::{FieldValue, Object, Objects, Value};
+use crate::parse::Pyc;
+use alloc::vec;
+use alloc::vec::Vec;
+use byteorder::{ByteOrder, LittleEndian};
+
+/// Marshal primitives appended to a buffer.
+#[derive(Debug, Default)]
+pub struct Encoder {
+    /// What has been written.
+    pub out: Vec<u8>,
+}
+
+impl Encoder {
+    /// One byte (a type code, a `u8` length).
+    pub fn u8(&mut self, value: u8) {
+        self.out.push(value);
+    }
+
+    /// A little-endian `i16` (the integer fields of Python 1.3-2.2 code objects).
+    pub fn i16(&mut self, value: i16) {
+        let mut bytes = [0; 2];
+        LittleEndian::write_i16(&mut bytes, value);
+        self.out.extend_from_slice(&bytes);
+    }
+
+    /// A little-endian `i32` (ints, lengths, counts, references).
+    pub fn i32(&mut self, value: i32) {
+        let mut bytes = [0; 4];
+        LittleEndian::write_i32(&mut bytes, value);
+        self.out.extend_from_slice(&bytes);
+    }
+
+    /// A little-endian `u32` (header words).
+    pub fn u32(&mut self, value: u32) {
+        let mut bytes = [0; 4];
+        LittleEndian::write_u32(&mut bytes, value);
+        self.out.extend_from_slice(&bytes);
+    }
+
+    /// A little-endian `i64` (`I`).
+    pub fn i64(&mut self, value: i64) {
+        let mut bytes = [0; 8];
+        LittleEndian::write_i64(&mut bytes, value);
+        self.out.extend_from_slice(&bytes);
+    }
+
+    /// An IEEE 754 double, little-endian (`g`, `y`).
+    pub fn f64(&mut self, value: f64) {
+        let mut bytes = [0; 8];
+        LittleEndian::write_f64(&mut bytes, value);
+        self.out.extend_from_slice(&bytes);
+    }
+
+    /// Bytes as they are.
+    pub fn bytes(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// A length-prefixed payload: a `u8` length for the short forms (`z`, `Z`), else an `i32`.
+    pub fn sized(&mut self, short: bool, payload: &[u8]) {
+        if short {
+            self.u8(payload.len() as u8);
+        } else {
+            self.i32(payload.len() as i32);
+        }
+        self.bytes(payload);
+    }
+}
+
+/// Writes the header: the magic word, then the fields its layout has.
+pub fn write_header(header: &Header, e: &mut Encoder) {
+    e.bytes(&header.word);
+    if header.layout == HeaderLayout::Pep552 {
+        e.u32(header.flags.unwrap_or(0));
+    }
+    match header.invalidation {
+        Invalidation::Timestamp { mtime, source_size } => {
+            e.u32(mtime);
+            if header.layout != HeaderLayout::Word8 && header.layout != HeaderLayout::Classic8 {
+                e.u32(source_size.unwrap_or(0));
+            }
+        }
+        Invalidation::CheckedHash { hash } | Invalidation::UncheckedHash { hash } => e.bytes(&hash),
+    }
+}
+
+/// A parsed `.pyc` file again, byte for byte.
+pub fn write_pyc(pyc: &Pyc<'_>) -> Result<Vec<u8>, Error> {
+    let mut e = Encoder::default();
+    write_header(&pyc.header, &mut e);
+    write_root(&pyc.objects, &mut e)?;
+    Ok(e.out)
+}
+
+/// Parsed marshal data again, byte for byte.
+pub fn write_marshal(objects: &Objects<'_>) -> Result<Vec<u8>, Error> {
+    let mut e = Encoder::default();
+    write_root(objects, &mut e)?;
+    Ok(e.out)
+}
+
+fn write_root(objects: &Objects<'_>, e: &mut Encoder) -> Result<(), Error> {
+    match objects.root() {
+        Some(root) => write_object(root, e),
+        None => Err(incomplete(None)),
+    }
+}
+
+/// The error for an object a tolerant parse left incomplete (or a table without a root).
+fn incomplete(object: Option<Object<'_, '_>>) -> Error {
+    let offset = object.and_then(Object::offset).unwrap_or(0);
+    let context = Context {
+        path: Vec::new(),
+        what: "object to write",
+    };
+    Error::new(ErrorKind::Incomplete, offset, context)
+}
+
+/// Work left for the writer, last first: it keeps its own stack, as the decoder does.
+enum Task<'o, 'a> {
+    Object(Object<'o, 'a>),
+    Byte(u8),
+    Int16(i32),
+    Int32(i32),
+}
+
+/// Writes `root` and everything under it as stored.
+pub fn write_object(root: Object<'_, '_>, e: &mut Encoder) -> Result<(), Error> {
+    let mut stack = vec![Task::Object(root)];
+    while let Some(task) = stack.pop() {
+        let object = match task {
+            Task::Object(object) => object,
+            Task::Byte(byte) => {
+                e.u8(byte);
+                continue;
+            }
+            Task::Int16(value) => {
+                e.i16(value as i16);
+                continue;
+            }
+            Task::Int32(value) => {
+                e.i32(value);
+                continue;
+            }
+        };
+        if !object.is_complete() {
+            return Err(incomplete(Some(object)));
+        }
+        let code = object.type_code();
+        e.u8(object.type_byte());
+        match object.value() {
+            Value::Null
+            | Value::None
+            | Value::True
+            | Value::False
+            | Value::StopIteration
+            | Value::Ellipsis => {}
+            Value::Int(value) if code == tag::INT64 => e.i64(value),
+            Value::Int(value) => e.i32(value as i32),
+            Value::Long(long) => {
+                let count = (long.raw.len() / 2) as i32;
+                e.i32(if long.negative { -count } else { count });
+                e.bytes(long.raw);
+            }
+            Value::Float(value) if code == tag::BINARY_FLOAT => e.f64(value),
+            Value::Complex { real, imag } if code == tag::BINARY_COMPLEX => {
+                e.f64(real);
+                e.f64(imag);
+            }
+            // Text floats and complexes keep their text, length bytes included.
+            Value::Float(_) | Value::Complex { .. } => e.bytes(object.payload()),
+            Value::Bytes(bytes) => e.sized(false, bytes),
+            Value::Str(s) => {
+                let short = matches!(code, tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED);
+                e.sized(short, s.raw());
+            }
+            Value::Tuple(items)
+            | Value::List(items)
+            | Value::Set(items)
+            | Value::FrozenSet(items) => {
+                if code == tag::SMALL_TUPLE {
+                    e.u8(items.len() as u8);
+                } else {
+                    e.i32(items.len() as i32);
+                }
+                stack.extend(items.iter().rev().map(Task::Object));
+            }
+            Value::Slice(items) => stack.extend(items.iter().rev().map(Task::Object)),
+            Value::Dict(pairs) | Value::FrozenDict(pairs) => {
+                stack.push(Task::Byte(tag::NULL));
+                for (key, value) in pairs.iter().rev() {
+                    stack.push(Task::Object(value));
+                    stack.push(Task::Object(key));
+                }
+            }
+            Value::Code(code) => {
+                let fields: Vec<_> = code.fields().collect();
+                for (field, value) in fields.into_iter().rev() {
+                    stack.push(match value {
+                        FieldValue::Object(object) => Task::Object(object),
+                        FieldValue::Int(value) if field.kind.is_int16() => Task::Int16(value),
+                        FieldValue::Int(value) => Task::Int32(value),
+                    });
+                }
+            }
+            Value::Ref(index) | Value::StringRef(index) => e.i32(index as i32),
+        }
+    }
+    Ok(())
+}
