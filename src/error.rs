@@ -60,6 +60,8 @@ pub enum ErrorKind {
     ForeignFormat,
     /// Writing an object that a tolerant parse left incomplete.
     Incomplete,
+    /// An operation the data does not allow (normalizing data without back-references, say).
+    Unsupported(&'static str),
     /// An input of 2 GiB or more: offsets in the object table are 32-bit.
     InputTooLarge,
 }
@@ -86,6 +88,7 @@ impl ErrorKind {
             ErrorKind::TrailingBytes(_) => "trailing-bytes",
             ErrorKind::ForeignFormat => "foreign-format",
             ErrorKind::Incomplete => "incomplete",
+            ErrorKind::Unsupported(_) => "unsupported",
             ErrorKind::InputTooLarge => "input-too-large",
         }
     }
@@ -112,6 +115,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::TrailingBytes(n) => write!(f, "{n} trailing bytes"),
             ErrorKind::ForeignFormat => f.write_str("payload is not CPython marshal"),
             ErrorKind::Incomplete => f.write_str("object is incomplete"),
+            ErrorKind::Unsupported(what) => write!(f, "unsupported: {what}"),
             ErrorKind::InputTooLarge => f.write_str("input of 2 GiB or more"),
         }
     }

@@ -54,6 +54,8 @@ mod error;
 pub mod header;
 pub mod json;
 pub mod magic;
+#[cfg(feature = "std")]
+pub mod normalize;
 mod number;
 pub mod object;
 mod parse;

@@ -719,6 +719,12 @@ impl<'a> Str<'a> {
         self.raw
     }
 
+    /// True for the `a`/`z` kinds, whose payload is Latin-1 (CPython reads their bytes as code points
+    /// U+0000-U+00FF); false for `u`/`t`, whose payload is UTF-8.
+    pub fn is_latin1(&self) -> bool {
+        self.latin1
+    }
+
     /// The text, borrowed, when it is valid Rust UTF-8 (no lone surrogates, no non-ASCII Latin-1).
     pub fn as_str(&self) -> Option<&'a str> {
         if self.latin1 && !self.raw.is_ascii() {

@@ -54,6 +54,17 @@ pub(crate) fn utf8_code_points(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
     })
 }
 
+/// Appends `cp` in UTF-8, surrogates included (as CPython's `surrogatepass` writes them).
+pub(crate) fn push_utf8(out: &mut alloc::vec::Vec<u8>, cp: u32) {
+    let cont = |shift: u32| 0x80 | ((cp >> shift) & 0x3f) as u8;
+    match cp {
+        0..=0x7f => out.push(cp as u8),
+        0x80..=0x7ff => out.extend([0xc0 | (cp >> 6) as u8, cont(0)]),
+        0x800..=0xffff => out.extend([0xe0 | (cp >> 12) as u8, cont(6), cont(0)]),
+        _ => out.extend([0xf0 | ((cp >> 18) & 0x07) as u8, cont(12), cont(6), cont(0)]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +84,18 @@ mod tests {
         assert_eq!(check_utf8(b"x\xe2\x82"), Err(1));
         assert_eq!(check_utf8(b"\xf4\x90\x80\x80"), Err(0));
         assert_eq!(check_utf8(b"\xff"), Err(0));
+    }
+
+    #[test]
+    fn encoding_and_decoding_agree_on_every_kind_of_code_point() {
+        for cp in [
+            0, 0x41, 0x7f, 0x80, 0xe9, 0x7ff, 0x800, 0xd800, 0xdfff, 0xffff, 0x10000, 0x10ffff,
+        ] {
+            let mut bytes = Vec::new();
+            push_utf8(&mut bytes, cp);
+            assert_eq!(check_utf8(&bytes), Ok(()));
+            assert_eq!(utf8_code_points(&bytes).collect::<Vec<_>>(), [cp]);
+        }
     }
 
     #[test]
