@@ -99,7 +99,7 @@ fn normalize_into(objects: &Objects<'_>, e: &mut Encoder) -> Result<(), Error> {
             e.i32(slots.get(&target).copied().unwrap_or(0) as i32);
         }
         Event::Byte(byte) => e.u8(byte),
-        Event::Int(kind, value) if kind == FieldKind::Int16 => e.i16(value as i16),
+        Event::Int(FieldKind::Int16, value) => e.i16(value as i16),
         Event::Int(_, value) => e.i32(value),
     });
     Ok(())
