@@ -56,7 +56,28 @@ enum Command {
     /// Show the decoded objects of a .pyc file (or of raw marshal data), Python-repr style.
     #[command(after_help = EXIT_STATUS)]
     Dump(DumpArgs),
+    /// Rewrite .pyc files so their bytes depend only on their value (reproducible builds).
+    #[command(long_about = NORMALIZE_ABOUT, after_help = NORMALIZE_EXIT_STATUS)]
+    Normalize(NormalizeArgs),
 }
+
+const NORMALIZE_ABOUT: &str = "\
+Rewrites each .pyc file so that its bytes depend only on its value, not on the reference counts of the
+interpreter that wrote it (which decide where CPython puts back-references, so one module compiles to
+different bytes from run to run): equal immutable values are written once and referred back to,
+FLAG_REF marks exactly the objects a back-reference uses, set items are in a canonical order. The header
+is kept. Python loads the result to an equal value. Python 3.4 and later only (older marshal data has no
+back-references).
+
+Files are rewritten in place, atomically (written beside the original, then renamed over it, as importlib
+writes caches); -o writes one file elsewhere; --check writes nothing and lists the files that are not
+normalized.";
+
+const NORMALIZE_EXIT_STATUS: &str = "\
+Exit status:
+  0  every file is normalized (or was rewritten)
+  1  a file is not normalized (--check), or could not be read, parsed or written
+  2  usage error (bad arguments)";
 
 #[derive(Args)]
 struct CheckArgs {
@@ -111,6 +132,19 @@ struct DumpArgs {
     offsets: bool,
 }
 
+#[derive(Args)]
+struct NormalizeArgs {
+    /// The .pyc files.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Write the result here instead of over the file (one FILE only).
+    #[arg(short = 'o', long, value_name = "OUT", conflicts_with = "check")]
+    output: Option<PathBuf>,
+    /// Write nothing; list the files that are not normalized (exit status 1 if any).
+    #[arg(long)]
+    check: bool,
+}
+
 fn parse_python(text: &str) -> Result<Python, String> {
     let lower = text.to_ascii_lowercase();
     let (implementation, version) = match lower.strip_prefix("pypy") {
@@ -139,6 +173,7 @@ fn main() -> ExitCode {
         Command::Check(args) => run_check(&args, &mut out),
         Command::Info(args) => run_info(&args, &mut out),
         Command::Dump(args) => run_dump(&args, &mut out),
+        Command::Normalize(args) => run_normalize(&args, &mut out),
     };
     match result.and_then(|code| out.flush().map(|()| code)) {
         Ok(code) => code,
@@ -384,4 +419,77 @@ fn run_dump(args: &DumpArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         eprintln!("{}: {error}", args.file.display());
     }
     Ok(status(error.is_some()))
+}
+
+fn run_normalize(args: &NormalizeArgs, out: &mut impl Write) -> io::Result<ExitCode> {
+    if args.output.is_some() && args.files.len() > 1 {
+        eprintln!("pyc normalize: -o takes one FILE, not {}", args.files.len());
+        return Ok(ExitCode::from(2));
+    }
+    let mut problems = false;
+    for path in &args.files {
+        let normalized = std::fs::read(path).map(|data| {
+            let result = pycmarshal::parse_pyc(&data)
+                .and_then(|pyc| pycmarshal::normalize::normalize_pyc(&pyc));
+            (result, data)
+        });
+        let (normalized, data) = match normalized {
+            Ok((Ok(normalized), data)) => (normalized, data),
+            Ok((Err(error), _)) => {
+                eprintln!("{}: {error}", path.display());
+                problems = true;
+                continue;
+            }
+            Err(error) => {
+                eprintln!("{}: unreadable: {error}", path.display());
+                problems = true;
+                continue;
+            }
+        };
+        let changed = normalized != data;
+        if args.check {
+            if changed {
+                writeln!(out, "{}: not normalized", path.display())?;
+                problems = true;
+            }
+            continue;
+        }
+        let target = args.output.as_deref().unwrap_or(path);
+        if !changed && target == path.as_path() {
+            continue;
+        }
+        match write_atomic(target, &normalized) {
+            Ok(()) => writeln!(
+                out,
+                "{}: normalized ({} -> {} bytes)",
+                target.display(),
+                data.len(),
+                normalized.len()
+            )?,
+            Err(error) => {
+                eprintln!("{}: cannot write: {error}", target.display());
+                problems = true;
+            }
+        }
+    }
+    Ok(status(problems))
+}
+
+/// Writes `data` to a temporary file beside `path`, then renames it over `path`, so that a reader (or
+/// a crash) never sees half a file: how importlib writes caches. An existing file's permissions are kept.
+fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::write(&temporary, data).and_then(|()| {
+        if let Ok(metadata) = std::fs::metadata(path) {
+            std::fs::set_permissions(&temporary, metadata.permissions())?;
+        }
+        std::fs::rename(&temporary, path)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }

@@ -134,3 +134,68 @@ fn data_without_back_references_is_not_normalized() {
     let error = normalize_marshal(&objects).unwrap_err();
     assert_eq!(error.kind().name(), "unsupported");
 }
+
+/// Runs the built `pyc` with `args`; returns (exit code, stdout).
+fn pyc(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pyc"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code().unwrap_or(-1), stdout)
+}
+
+#[test]
+fn pyc_normalize_rewrites_caches_in_place_that_python_then_imports() {
+    let python = support::python3();
+    let dir = support::tempdir();
+    let source = "NAMES = ('alpha', 'beta', 'alpha' + 'beta')\n\
+                  def f(x):\n    return [x, 'alpha', 1.5, {'k': (1, 2)}, frozenset({3, 4, 5})]\n";
+    std::fs::write(dir.path().join("m.py"), source).unwrap();
+    let script = format!(
+        "import py_compile; print(py_compile.compile({:?}, doraise=True))",
+        dir.path().join("m.py").to_str().unwrap()
+    );
+    let cached = String::from_utf8(support::python_output(&python, &script)).unwrap();
+    let cached = cached.trim();
+    let original = std::fs::read(cached).unwrap();
+
+    let (code, listed) = pyc(&["normalize", "--check", cached]);
+    let normalized_already = listed.is_empty();
+    assert_eq!(code, if normalized_already { 0 } else { 1 }, "{listed}");
+
+    let elsewhere = dir.path().join("copy.pyc");
+    let (code, _) = pyc(&["normalize", "-o", elsewhere.to_str().unwrap(), cached]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        std::fs::read(cached).unwrap(),
+        original,
+        "-o leaves the file alone"
+    );
+
+    let (code, _) = pyc(&["normalize", cached]);
+    assert_eq!(code, 0);
+    let rewritten = std::fs::read(cached).unwrap();
+    assert_eq!(rewritten, std::fs::read(&elsewhere).unwrap());
+    assert_eq!(pyc(&["normalize", "--check", cached]), (0, String::new()));
+
+    // python3 runs the rewritten cache itself: as a sourceless module (no .py beside it, so importlib
+    // has nothing else to load).
+    let sourceless = support::tempdir();
+    std::fs::copy(cached, sourceless.path().join("m.pyc")).unwrap();
+    let check = format!(
+        "import sys; sys.path.insert(0, {:?})\n\
+         import m\n\
+         assert m.__spec__.loader.__class__.__name__ == 'SourcelessFileLoader'\n\
+         print(m.NAMES, m.f(7))",
+        sourceless.path().to_str().unwrap()
+    );
+    let printed = String::from_utf8(support::python_output(&python, &check)).unwrap();
+    assert_eq!(
+        printed,
+        "('alpha', 'beta', 'alphabeta') [7, 'alpha', 1.5, {'k': (1, 2)}, frozenset({3, 4, 5})]\n"
+    );
+
+    let (code, _) = pyc(&["normalize", "-o", "x.pyc", cached, cached]);
+    assert_eq!(code, 2, "-o with two files is a usage error");
+}
