@@ -51,6 +51,10 @@ mod decode;
 pub mod dump;
 pub mod encode;
 mod error;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
+#[cfg(feature = "arbitrary")]
+pub mod generate;
 pub mod header;
 pub mod json;
 pub mod magic;

@@ -1,0 +1,100 @@
+//! The fuzz targets' bodies: property checks that panic when a property fails.
+//!
+//! `fuzz/` runs them under libFuzzer (`cargo +nightly fuzz run parse`); the tests run them over
+//! `corpus/` on stable, so CI exercises the same code. Each takes the fuzzer's raw bytes.
+
+use crate::encode;
+use crate::generate::Sample;
+use crate::magic::Python;
+use crate::normalize;
+use crate::parse::Options;
+use arbitrary::{Arbitrary, Unstructured};
+
+/// The versions raw bytes are also read as, beside the one a pyc header names.
+const DIALECTS: [Python; 3] = [
+    Python::cpython(2, 7),
+    Python::cpython(3, 11),
+    Python::cpython(3, 14),
+];
+
+/// Raw bytes, as a `.pyc` and as marshal data of several versions: never a panic; the strict, tolerant
+/// and validating parses agree; whatever parses is written back byte for byte.
+pub fn parse(data: &[u8]) {
+    let options = Options::new();
+    let strict = options.parse_pyc(data);
+    let tolerant = options.parse_pyc_tolerant(data);
+    let valid = options.validate_pyc(data);
+    assert_eq!(strict.as_ref().err(), tolerant.error.as_ref());
+    assert_eq!(strict.as_ref().err(), valid.as_ref().err());
+    if let Ok(pyc) = &strict {
+        assert_eq!(encode::write_pyc(pyc).ok().as_deref(), Some(data));
+        let _ = normalize::normalize_pyc(pyc);
+    }
+    for python in DIALECTS {
+        let options = Options::new().python(python);
+        let strict = options.parse_marshal(data);
+        let tolerant = options.parse_marshal_tolerant(data);
+        assert_eq!(strict.as_ref().err(), tolerant.error.as_ref());
+        assert_eq!(
+            strict.as_ref().err(),
+            options.validate_marshal(data).as_ref().err()
+        );
+        if let Ok(objects) = &strict {
+            assert_eq!(encode::write_marshal(objects).ok().as_deref(), Some(data));
+            let _ = crate::json::document(None, objects.root(), None);
+        }
+    }
+}
+
+/// A generated object graph: it parses, is written back byte for byte, and (marshal 3+) normalizes to
+/// bytes that parse, to the same value digest, and normalize to themselves.
+pub fn roundtrip(data: &[u8]) {
+    let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let options = Options::new().python(sample.python);
+    let objects = match options.parse_marshal(&sample.data) {
+        Ok(objects) => objects,
+        Err(error) => panic!("a generated sample does not parse: {error}\n{sample:?}"),
+    };
+    assert_eq!(
+        encode::write_marshal(&objects).ok().as_ref(),
+        Some(&sample.data)
+    );
+    let Ok(normalized) = normalize::normalize_marshal(&objects) else {
+        return;
+    };
+    let again = match options.parse_marshal(&normalized) {
+        Ok(again) => again,
+        Err(error) => panic!("normalized output does not parse: {error}\n{sample:?}"),
+    };
+    assert_eq!(
+        normalize::normalize_marshal(&again).ok().as_ref(),
+        Some(&normalized),
+        "normalizing twice changed the bytes\n{sample:?}"
+    );
+}
+
+/// A generated object graph cut short, at every byte: always `truncated`.
+pub fn truncate(data: &[u8]) {
+    let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let options = Options::new().python(sample.python);
+    for cut in 0..sample.data.len() {
+        let prefix = sample.data.get(..cut).unwrap_or_default();
+        match options.parse_marshal(prefix) {
+            Err(error) if error.is_truncated() => {}
+            other => panic!("a cut at {cut} gave {other:?}\n{sample:?}"),
+        }
+    }
+}
+
+/// Raw bytes as a header: never a panic, and a header that parses is written back as it was read.
+pub fn header(data: &[u8]) {
+    if let Ok(header) = crate::header::parse(data, None) {
+        let mut e = encode::Encoder::default();
+        encode::write_header(&header, &mut e);
+        assert_eq!(data.get(..header.size()), Some(&e.out[..]));
+    }
+}

@@ -1,0 +1,80 @@
+//! The fuzz targets' bodies on stable, so CI covers them: over every seed in `corpus/` (which
+//! `corpus/generate.py` writes with the local interpreters), and over deterministic pseudo-random
+//! inputs for the generator-driven targets.
+
+use pycmarshal::fuzzing;
+use std::path::{Path, PathBuf};
+
+fn seeds(folder: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(folder);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (run python3 corpus/generate.py)", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} is empty", dir.display());
+    files
+}
+
+/// `n` inputs of 0 to 4 KiB from a fixed xorshift stream.
+fn pseudo_random_inputs(n: usize) -> Vec<Vec<u8>> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..n)
+        .map(|_| {
+            let len = (next() % 4096) as usize;
+            (0..len).map(|_| next() as u8).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_seed_pycs_parse_strictly() {
+    for path in seeds("pyc") {
+        let data = std::fs::read(&path).unwrap();
+        if let Err(error) = pycmarshal::parse_pyc(&data) {
+            panic!("{}: {error}", path.display());
+        }
+    }
+}
+
+#[test]
+fn the_parse_and_header_targets_hold_on_every_seed() {
+    let files: Vec<PathBuf> = seeds("pyc").into_iter().chain(seeds("marshal")).collect();
+    for path in &files {
+        let data = std::fs::read(path).unwrap();
+        fuzzing::parse(&data);
+        fuzzing::header(&data);
+        // Every prefix too: the cut files a fuzzer finds first.
+        for cut in 0..data.len().min(512) {
+            fuzzing::parse(&data[..cut]);
+        }
+    }
+    println!(
+        "parse and header targets: {} seeds and their prefixes",
+        files.len()
+    );
+}
+
+#[test]
+fn the_generator_driven_targets_hold_on_seeds_and_pseudo_random_inputs() {
+    let mut inputs: Vec<Vec<u8>> = seeds("marshal")
+        .iter()
+        .chain(&seeds("pyc"))
+        .map(|path| std::fs::read(path).unwrap())
+        .collect();
+    inputs.extend(pseudo_random_inputs(3000));
+    for data in &inputs {
+        fuzzing::roundtrip(data);
+        fuzzing::truncate(data);
+        fuzzing::parse(data);
+    }
+    println!("roundtrip and truncate targets: {} inputs", inputs.len());
+}
