@@ -58,6 +58,35 @@ pub struct Header {
 }
 
 impl Header {
+    /// The header that `python`'s final release writes, for a new file: its release magic and layout,
+    /// and `invalidation`. `None` when the version has no known release magic, or cannot hold the
+    /// invalidation (hashes need the PEP 552 layout of 3.7+; the source size needs 3.3+).
+    pub fn new(python: Python, invalidation: Invalidation) -> Option<Header> {
+        let entry = magic::release_of(python)?;
+        let fits = match (entry.header, invalidation) {
+            (HeaderLayout::Pep552, Invalidation::Timestamp { source_size, .. })
+            | (HeaderLayout::WithSize12, Invalidation::Timestamp { source_size, .. }) => {
+                source_size.is_some()
+            }
+            (HeaderLayout::Pep552, _) => true,
+            (_, Invalidation::Timestamp { source_size, .. }) => source_size.is_none(),
+            _ => false,
+        };
+        let flags = match invalidation {
+            Invalidation::Timestamp { .. } => 0,
+            Invalidation::UncheckedHash { .. } => 1,
+            Invalidation::CheckedHash { .. } => 3,
+        };
+        fits.then(|| Header {
+            word: magic::word_of(entry),
+            entry: Some(entry),
+            python,
+            layout: entry.header,
+            flags: (entry.header == HeaderLayout::Pep552).then_some(flags),
+            invalidation,
+        })
+    }
+
     /// The 16-bit magic number (for 1.0-1.2, the low half of the magic word).
     pub fn magic(&self) -> u16 {
         let [lo, hi, ..] = self.word;

@@ -34,19 +34,44 @@ use core::hash::Hasher;
 use siphasher::sip128::{Hasher128, SipHasher13};
 use std::collections::{HashMap, HashSet};
 
-/// A parsed `.pyc` with its body normalized; the header is kept as it is.
+/// A parsed `.pyc` with its body normalized at the marshal version its Python writes; the header is
+/// kept as it is.
 pub fn normalize_pyc(pyc: &Pyc<'_>) -> Result<Vec<u8>, Error> {
     let mut e = Encoder::default();
     write_header(&pyc.header, &mut e);
-    normalize_into(&pyc.objects, &mut e)?;
+    let version = default_version(&pyc.objects)?;
+    normalize_into(&pyc.objects, version, &mut e)?;
     Ok(e.out)
 }
 
-/// Parsed marshal data, normalized.
+/// Parsed marshal data, normalized at the marshal version its Python writes.
 pub fn normalize_marshal(objects: &Objects<'_>) -> Result<Vec<u8>, Error> {
+    normalize_marshal_at(objects, default_version(objects)?)
+}
+
+/// Parsed marshal data, normalized at marshal `version` (3 to 6): the type codes are the ones CPython
+/// picks at that version (`u` and `(` at 3; `z`, `a` and `)` from 4). Slices need 5 and frozendicts 6;
+/// versions before 3 have no back-references to merge with.
+pub fn normalize_marshal_at(objects: &Objects<'_>, version: u8) -> Result<Vec<u8>, Error> {
+    if !(3..=6).contains(&version) {
+        return Err(unsupported("marshal versions other than 3 to 6"));
+    }
     let mut e = Encoder::default();
-    normalize_into(objects, &mut e)?;
+    normalize_into(objects, version, &mut e)?;
     Ok(e.out)
+}
+
+fn unsupported(what: &'static str) -> Error {
+    let context = Context {
+        path: Vec::new(),
+        what: "normalize",
+    };
+    Error::new(ErrorKind::Unsupported(what), 0, context)
+}
+
+fn default_version(objects: &Objects<'_>) -> Result<u8, Error> {
+    marshal_version(objects.python())
+        .ok_or_else(|| unsupported("data without back-references (before Python 3.4)"))
 }
 
 /// The marshal version CPython writes for `python`, if it has back-references (3.4 and later).
@@ -60,19 +85,7 @@ fn marshal_version(python: Python) -> Option<u8> {
     }
 }
 
-fn normalize_into(objects: &Objects<'_>, e: &mut Encoder) -> Result<(), Error> {
-    let unsupported = |what| {
-        let context = Context {
-            path: Vec::new(),
-            what: "normalize",
-        };
-        Error::new(ErrorKind::Unsupported(what), 0, context)
-    };
-    let Some(version) = marshal_version(objects.python()) else {
-        return Err(unsupported(
-            "data without back-references (before Python 3.4)",
-        ));
-    };
+fn normalize_into(objects: &Objects<'_>, version: u8, e: &mut Encoder) -> Result<(), Error> {
     let Some(root) = objects.root() else {
         return Err(unsupported("an empty table"));
     };
@@ -168,6 +181,16 @@ impl<'o, 'a> Values<'o, 'a> {
                     what: "object to normalize",
                 };
                 return Err(Error::new(ErrorKind::Incomplete, offset, context));
+            }
+            let too_new = match object.type_code() {
+                tag::SLICE => version < 5,
+                tag::FROZENDICT => version < 6,
+                _ => false,
+            };
+            if too_new {
+                return Err(unsupported(
+                    "a slice or frozendict at a version before theirs",
+                ));
             }
             let children = children(object);
             if !expanded {

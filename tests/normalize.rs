@@ -126,6 +126,24 @@ fn merging_writes_each_equal_immutable_value_once_and_flags_only_what_is_referre
 }
 
 #[test]
+fn a_chosen_marshal_version_picks_the_type_codes_cpython_picks_at_it() {
+    // ('ab', 'ab') with an interned 'ab', as 3.11 dumps it at version 4 (`)`, `Z`), normalized at 3:
+    // `(` and `t` (interned UTF-8), then a back-reference.
+    let objects = pycmarshal::parse_marshal(b"\xa9\x02\xda\x02abr\x01\x00\x00\x00").unwrap();
+    let at3 = pycmarshal::normalize::normalize_marshal_at(&objects, 3).unwrap();
+    assert_eq!(
+        at3,
+        b"(\x02\x00\x00\x00\xf4\x02\x00\x00\x00abr\x00\x00\x00\x00"
+    );
+    let python = support::python3();
+    let script = "import marshal; print(marshal.loads(bytes.fromhex('2802000000f4020000006162720000000000')))";
+    assert_eq!(support::python_output(&python, script), b"('ab', 'ab')\n");
+    for version in [0, 2, 7] {
+        assert!(pycmarshal::normalize::normalize_marshal_at(&objects, version).is_err());
+    }
+}
+
+#[test]
 fn data_without_back_references_is_not_normalized() {
     let objects = Options::new()
         .python(Python::cpython(2, 7))

@@ -60,3 +60,39 @@ fn the_compiled_standard_library_is_rewritten_byte_for_byte() {
         );
     }
 }
+
+#[test]
+fn a_new_header_for_every_release_reads_back_as_written() {
+    use pycmarshal::magic::MAGICS;
+    use pycmarshal::{Header, Invalidation};
+    let mut written = 0;
+    for entry in MAGICS.iter().filter(|entry| entry.is_release()) {
+        for invalidation in [
+            Invalidation::Timestamp {
+                mtime: 1_700_000_000,
+                source_size: None,
+            },
+            Invalidation::Timestamp {
+                mtime: 7,
+                source_size: Some(42),
+            },
+            Invalidation::CheckedHash { hash: *b"hashhash" },
+            Invalidation::UncheckedHash {
+                hash: *b"\x01\x02\x03\x04\x05\x06\x07\x08",
+            },
+        ] {
+            let Some(header) = Header::new(entry.python, invalidation) else {
+                continue;
+            };
+            let mut e = pycmarshal::encode::Encoder::default();
+            pycmarshal::encode::write_header(&header, &mut e);
+            assert_eq!(e.out.len(), header.size());
+            let read = pycmarshal::header::parse(&e.out, None).unwrap();
+            assert_eq!(read.invalidation, invalidation, "{}", entry.python);
+            assert_eq!(read.python, entry.python);
+            written += 1;
+        }
+    }
+    println!("{written} headers written and read back");
+    assert!(written > 50);
+}
