@@ -210,7 +210,8 @@ pub(crate) fn decode<S: Sink>(
         layout: cfg.layout,
         dialect: cfg.python.dialect(),
         sink,
-        frames: Vec::new(),
+        // Compiled code rarely nests deeper than this.
+        frames: Vec::with_capacity(32),
         owed: 0,
         sized_open: 0,
         refs: Vec::with_capacity(data.len() / 64),
