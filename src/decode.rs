@@ -6,7 +6,7 @@
 //! the validating sink drops everything. On a fault, the open containers are closed as incomplete, so the
 //! sink holds everything decoded before it.
 
-use crate::code::{CodeLayout, Field, FieldKind};
+use crate::code::{CodeLayout, Field, FieldKind, MAX_INTS};
 use crate::error::{Error, ErrorKind, Fault, Step};
 use crate::magic::{Dialect, Python};
 use crate::number;
@@ -81,8 +81,8 @@ pub(crate) trait Sink {
     fn item(&mut self, mark: u32, index: u32, id: Self::Id);
     /// The next key, value or field of the innermost dict or code object.
     fn push(&mut self, id: Self::Id);
-    /// The next integer field of the code object `code`.
-    fn code_int(&mut self, code: Self::Id, value: i32);
+    /// The next integer fields of the code object `code`.
+    fn code_ints(&mut self, code: Self::Id, values: &[i32]);
     /// The end of a container with `count` items; `complete` is false when a fault cut it short.
     fn close(&mut self, id: Self::Id, mark: u32, count: u32, complete: bool);
     /// The next reference-table slot goes to `id`.
@@ -568,20 +568,41 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
         }
     }
 
-    /// Reads the integer fields that come next in the innermost code object. Returns true when the code
-    /// object has all its fields.
+    /// Reads the integer fields that come next in the innermost code object, and hands them to the sink
+    /// together (those read before a fault too). Returns true when the code object has all its fields.
     fn code_ints(&mut self) -> Result<bool, Fault> {
         let frame = &mut self.top;
-        while let Some(field) = frame.fields.get(usize::from(frame.field)) {
+        let mut values = [0; MAX_INTS];
+        let mut n = 0;
+        let mut result = Ok(true);
+        for field in frame
+            .fields
+            .get(usize::from(frame.field)..)
+            .unwrap_or_default()
+        {
             let value = match field.kind {
-                FieldKind::Int16 => i32::from(self.r.i16("int16")?),
-                FieldKind::Int32 => self.r.i32("int32")?,
-                _ => return Ok(false),
+                FieldKind::Int16 => self.r.i16("int16").map(i32::from),
+                FieldKind::Int32 => self.r.i32("int32"),
+                _ => {
+                    result = Ok(false);
+                    break;
+                }
             };
-            self.sink.code_int(frame.id, value);
-            frame.field += 1;
+            // A layout has at most MAX_INTS integer fields (a test in `code` checks).
+            match (value, values.get_mut(n)) {
+                (Ok(value), Some(slot)) => *slot = value,
+                (Ok(_), None) => {}
+                (Err(fault), _) => {
+                    result = Err(fault);
+                    break;
+                }
+            }
+            n += 1;
         }
-        Ok(true)
+        frame.field += n as u8;
+        self.sink
+            .code_ints(frame.id, values.get(..n).unwrap_or_default());
+        result
     }
 
     /// Closes the innermost container, which has all its items; its parent becomes the innermost.

@@ -299,10 +299,12 @@ impl Sink for Builder<'_> {
         self.scratch.push(id);
     }
 
-    fn code_int(&mut self, code: ObjectId, value: i32) {
+    fn code_ints(&mut self, code: ObjectId, values: &[i32]) {
         let index = self.objects.node(code).a as usize;
         if let Some(record) = self.objects.codes.get_mut(index) {
-            if let Some(slot) = record.ints.get_mut(record.ints_len as usize) {
+            let len = usize::from(record.ints_len);
+            // Element by element: a copy of a few words is cheaper than a call to `memcpy`.
+            for (slot, &value) in record.ints.iter_mut().skip(len).zip(values) {
                 *slot = value;
                 record.ints_len += 1;
             }
@@ -360,7 +362,7 @@ impl Sink for Discard {
     }
     fn item(&mut self, _: u32, _: u32, _: ()) {}
     fn push(&mut self, _: ()) {}
-    fn code_int(&mut self, _: (), _: i32) {}
+    fn code_ints(&mut self, _: (), _: &[i32]) {}
     fn close(&mut self, _: (), _: u32, _: u32, _: bool) {}
     fn register(&mut self, _: ()) {}
     fn intern(&mut self, _: ()) {}
