@@ -22,12 +22,28 @@ pub enum FieldKind {
     Sequence,
     /// Python 1.0's `co_names`: a list or a tuple of strings.
     SequenceOfNames,
+    /// An unsigned 8-bit integer written inline (GraalPy's bytecode version).
+    UInt8,
+    /// An unsigned 16-bit integer written inline (RustPython's flags).
+    UInt16,
+    /// An unsigned 32-bit integer written inline (RustPython's counts and line numbers). It is kept as
+    /// its bit pattern in an `i32`, so a value above `i32::MAX` reads as negative.
+    UInt32,
+    /// A dict (GraalPy's sparse tables: index to a tuple of ints).
+    Dict,
 }
 
 impl FieldKind {
     /// True for the fields written inline as integers rather than as marshalled objects.
     pub fn is_int(self) -> bool {
-        matches!(self, FieldKind::Int16 | FieldKind::Int32)
+        matches!(
+            self,
+            FieldKind::Int16
+                | FieldKind::Int32
+                | FieldKind::UInt8
+                | FieldKind::UInt16
+                | FieldKind::UInt32
+        )
     }
 
     /// True for the 16-bit integer fields of Python 1.3-2.2.
@@ -46,6 +62,10 @@ impl FieldKind {
             FieldKind::Names => "a tuple of strings",
             FieldKind::Sequence => "a tuple or list",
             FieldKind::SequenceOfNames => "a tuple or list of strings",
+            FieldKind::UInt8 => "an 8-bit unsigned integer",
+            FieldKind::UInt16 => "a 16-bit unsigned integer",
+            FieldKind::UInt32 => "a 32-bit unsigned integer",
+            FieldKind::Dict => "a dict",
         }
     }
 }
@@ -84,8 +104,33 @@ pub enum CodeLayout {
     V3_11,
     /// PyPy 3.11: the 3.8 layout with qualname after name.
     PyPy3_11,
-    /// GraalPy and RustPython: not CPython marshal.
+    /// GraalPy 3.10-3.12 `C`: the code object wrapper (file name, flags, first line, line table) around
+    /// its code unit, read as one code object. Its own marshal dialect (see [`crate::graalpy`]).
+    GraalPy,
+    /// GraalPy 3.10-3.12 `U`: a code unit alone, as the constants hold nested functions.
+    GraalPyUnit,
+    /// RustPython 3.13 (magic `1aea`): RustPython's own format (see [`crate::rustpython`]).
+    RustPython,
+    /// Dropbox's 2.5: every code object encrypted (see [`crate::dropbox`]); decrypted, the 2.3 layout.
+    DropboxEncrypted,
+    /// A payload this crate cannot read: GraalPy and RustPython versions whose format no sample
+    /// confirms.
     Foreign,
+}
+
+/// Which reader a layout's data needs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Format {
+    /// CPython's marshal, in one of its dialects (PyPy's included).
+    Marshal,
+    /// GraalPy's marshal.
+    GraalPy,
+    /// RustPython's marshal.
+    RustPython,
+    /// Code objects encrypted by Dropbox: decrypt first.
+    Encrypted,
+    /// Not readable.
+    Unreadable,
 }
 
 const fn f(name: &'static str, kind: FieldKind) -> Field {
@@ -258,11 +303,12 @@ const PYPY3_11: &[Field] = &[
     f("co_lnotab", Bytes),
 ];
 
-/// The most integer fields any layout has.
-pub(crate) const MAX_INTS: usize = 7;
+/// The most integer fields any layout has (GraalPy's `C`).
+pub(crate) const MAX_INTS: usize = 13;
 
 impl CodeLayout {
-    /// The fields in stream order. Empty for [`CodeLayout::Foreign`].
+    /// The fields in stream order. Empty for [`CodeLayout::Foreign`] and
+    /// [`CodeLayout::DropboxEncrypted`], whose fields cannot be read as they stand.
     pub fn fields(self) -> &'static [Field] {
         match self {
             CodeLayout::V1_0 => V1_0,
@@ -275,11 +321,25 @@ impl CodeLayout {
             CodeLayout::V3_10 => V3_10,
             CodeLayout::V3_11 => V3_11,
             CodeLayout::PyPy3_11 => PYPY3_11,
-            CodeLayout::Foreign => &[],
+            CodeLayout::GraalPy => &crate::graalpy::CODE_FIELDS,
+            CodeLayout::GraalPyUnit => &crate::graalpy::UNIT_FIELDS,
+            CodeLayout::RustPython => &crate::rustpython::CODE_FIELDS,
+            CodeLayout::DropboxEncrypted | CodeLayout::Foreign => &[],
         }
     }
 
-    /// Every layout, oldest first.
+    /// Which reader its data needs.
+    pub(crate) fn format(self) -> Format {
+        match self {
+            CodeLayout::GraalPy | CodeLayout::GraalPyUnit => Format::GraalPy,
+            CodeLayout::RustPython => Format::RustPython,
+            CodeLayout::DropboxEncrypted => Format::Encrypted,
+            CodeLayout::Foreign => Format::Unreadable,
+            _ => Format::Marshal,
+        }
+    }
+
+    /// Every layout of CPython's marshal (PyPy's included), oldest first.
     pub const ALL: [CodeLayout; 10] = [
         CodeLayout::V1_0,
         CodeLayout::V1_3,
@@ -291,6 +351,13 @@ impl CodeLayout {
         CodeLayout::V3_10,
         CodeLayout::V3_11,
         CodeLayout::PyPy3_11,
+    ];
+
+    /// The layouts of the other implementations' own formats (GraalPy, RustPython).
+    pub const FOREIGN: [CodeLayout; 3] = [
+        CodeLayout::GraalPy,
+        CodeLayout::GraalPyUnit,
+        CodeLayout::RustPython,
     ];
 
     /// The index of the field called `name`.
@@ -324,6 +391,25 @@ mod tests {
         for layout in CodeLayout::ALL {
             let ints = layout.fields().iter().filter(|f| f.kind.is_int());
             assert!(ints.count() <= MAX_INTS, "{layout:?}");
+        }
+    }
+
+    #[test]
+    fn foreign_layouts_fit_a_code_record_and_name_their_code_consts_and_name() {
+        for layout in CodeLayout::FOREIGN {
+            let ints = layout.fields().iter().filter(|f| f.kind.is_int());
+            assert!(ints.count() <= MAX_INTS, "{layout:?}");
+            for name in ["co_code", "co_consts", "co_names", "co_name", "co_qualname"] {
+                assert!(layout.position(name).is_some(), "{layout:?} lacks {name}");
+            }
+            let mut names: alloc::vec::Vec<_> = layout.fields().iter().map(|f| f.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(
+                names.len(),
+                layout.fields().len(),
+                "{layout:?}: a name twice"
+            );
         }
     }
 

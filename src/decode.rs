@@ -725,6 +725,8 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
 fn fits(kind: FieldKind, class: Class) -> bool {
     match kind {
         FieldKind::Int16 | FieldKind::Int32 => false,
+        // Only the other implementations' layouts have these; their readers check their own fields.
+        FieldKind::UInt8 | FieldKind::UInt16 | FieldKind::UInt32 | FieldKind::Dict => false,
         FieldKind::Bytes => class & BYTES != 0,
         FieldKind::Text => class & TEXT != 0,
         FieldKind::Tuple => class & TUPLE != 0,

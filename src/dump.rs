@@ -467,7 +467,9 @@ fn write_scalar(out: &mut String, object: Object<'_, '_>) -> bool {
         Value::Int(v) => {
             let _ = write!(out, "{v}");
         }
-        Value::Long(long) => number::write_long(out, long.negative, long.raw),
+        Value::Long(long) => {
+            let _ = write!(out, "{long}");
+        }
         Value::Float(x) => number::write_float_repr(out, x),
         Value::Complex { real, imag } => write_complex(out, real, imag),
         Value::Bytes(bytes) => {

@@ -5,6 +5,7 @@
 //! digits), and back-references where they stood. [`Encoder`] holds the primitives, in the little-endian
 //! widths the format uses; the normalizing writer builds on it.
 
+use crate::code::Format;
 use crate::decode::tag;
 use crate::error::{Context, Error, ErrorKind};
 use crate::header::{Header, Invalidation};
@@ -112,6 +113,16 @@ pub fn write_marshal(objects: &Objects<'_>) -> Result<Vec<u8>, Error> {
 }
 
 fn write_root(objects: &Objects<'_>, e: &mut Encoder) -> Result<(), Error> {
+    // GraalPy's and RustPython's formats store values without type bytes and in other encodings:
+    // written as CPython marshal they would not give the input back.
+    if objects.format() != Format::Marshal {
+        let context = Context {
+            path: Vec::new(),
+            what: "object to write",
+        };
+        let what = "writing GraalPy's or RustPython's format";
+        return Err(Error::new(ErrorKind::Unsupported(what), 0, context));
+    }
     match objects.root() {
         Some(root) => write_object(root, e),
         None => Err(incomplete(None)),

@@ -56,12 +56,20 @@ pub enum ErrorKind {
     RootNotCode,
     /// Bytes remain after the top-level object. CPython ignores them; a strict parse does not.
     TrailingBytes(u64),
-    /// The magic names an interpreter whose payload is not CPython marshal (GraalPy, RustPython).
+    /// The magic names an interpreter whose payload this crate cannot read: GraalPy and RustPython
+    /// versions whose format no sample confirms.
     ForeignFormat,
     /// Writing an object that a tolerant parse left incomplete.
     Incomplete,
     /// An operation the data does not allow (normalizing data without back-references, say).
     Unsupported(&'static str),
+    /// Dropbox's encrypted code objects: [`crate::dropbox::decrypt`] turns the file into readable data.
+    Encrypted,
+    /// A GraalPy UTF-32 string payload that is not whole code points up to U+10FFFF.
+    InvalidUtf32,
+    /// A value the format's own reader refuses: a GraalPy code unit of another bytecode version, a
+    /// sparse-table index outside its table, a RustPython source location on line 0.
+    BadValue,
     /// An input of 2 GiB or more: offsets in the object table are 32-bit.
     InputTooLarge,
 }
@@ -89,6 +97,9 @@ impl ErrorKind {
             ErrorKind::ForeignFormat => "foreign-format",
             ErrorKind::Incomplete => "incomplete",
             ErrorKind::Unsupported(_) => "unsupported",
+            ErrorKind::Encrypted => "encrypted",
+            ErrorKind::InvalidUtf32 => "invalid-utf32",
+            ErrorKind::BadValue => "bad-value",
             ErrorKind::InputTooLarge => "input-too-large",
         }
     }
@@ -113,7 +124,10 @@ impl fmt::Display for ErrorKind {
             ErrorKind::WrongFieldType { expected } => write!(f, "field is not {expected}"),
             ErrorKind::RootNotCode => f.write_str("top-level object is not a code object"),
             ErrorKind::TrailingBytes(n) => write!(f, "{n} trailing bytes"),
-            ErrorKind::ForeignFormat => f.write_str("payload is not CPython marshal"),
+            ErrorKind::ForeignFormat => f.write_str("payload in a format this crate cannot read"),
+            ErrorKind::Encrypted => f.write_str("encrypted code object (Dropbox): decrypt first"),
+            ErrorKind::InvalidUtf32 => f.write_str("invalid utf-32"),
+            ErrorKind::BadValue => f.write_str("value out of range"),
             ErrorKind::Incomplete => f.write_str("object is incomplete"),
             ErrorKind::Unsupported(what) => write!(f, "unsupported: {what}"),
             ErrorKind::InputTooLarge => f.write_str("input of 2 GiB or more"),

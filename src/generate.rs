@@ -413,6 +413,8 @@ impl Generator {
                     }
                     self.finish(slot);
                 }
+                // Only GraalPy's and RustPython's layouts have these, and no dialect here is theirs.
+                FieldKind::UInt8 | FieldKind::UInt16 | FieldKind::UInt32 | FieldKind::Dict => {}
             }
         }
         self.finish(slot);

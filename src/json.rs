@@ -149,7 +149,7 @@ fn write_head<'o, 'a>(out: &mut String, object: Object<'o, 'a>, stack: &mut Vec<
         }
         Value::Long(long) => {
             out.push_str(",\"value\":\"");
-            number::write_long(out, long.negative, long.raw);
+            let _ = write!(out, "{long}");
             out.push('"');
         }
         Value::Float(x) => {

@@ -55,6 +55,7 @@ mod error;
 pub mod fuzzing;
 #[cfg(feature = "arbitrary")]
 pub mod generate;
+pub mod graalpy;
 pub mod header;
 pub mod json;
 pub mod magic;
@@ -64,6 +65,8 @@ mod number;
 pub mod object;
 mod parse;
 mod reader;
+pub mod rustpython;
+mod stack;
 mod text;
 
 pub use crate::code::CodeLayout;

@@ -82,6 +82,12 @@ impl Python {
     /// The code-object layout of this version's final release.
     pub fn code_layout(self) -> CodeLayout {
         match self.implementation {
+            Implementation::GraalPy if matches!((self.major, self.minor), (3, 10..=12)) => {
+                CodeLayout::GraalPy
+            }
+            Implementation::RustPython if (self.major, self.minor) == (3, 13) => {
+                CodeLayout::RustPython
+            }
             Implementation::GraalPy | Implementation::RustPython => CodeLayout::Foreign,
             Implementation::PyPy if (self.major, self.minor) >= (3, 11) => CodeLayout::PyPy3_11,
             _ => match (self.major, self.minor) {
@@ -220,7 +226,8 @@ pub fn word_of(entry: &MagicEntry) -> [u8; 4] {
 use self::HeaderLayout::{Classic8, Pep552, WithSize12, Word8};
 use self::Implementation::{CPython, Dropbox, GraalPy, Jython, PyPy, Pyston, RustPython};
 use crate::code::CodeLayout::{
-    Foreign, PyPy3_11, V1_0, V1_3, V1_5, V2_1, V2_3, V3_0, V3_8, V3_10, V3_11,
+    DropboxEncrypted, Foreign, GraalPy as GraalPyCode, PyPy3_11, RustPython as RustPythonCode,
+    V1_0, V1_3, V1_5, V2_1, V2_3, V3_0, V3_8, V3_10, V3_11,
 };
 
 const fn entry(
@@ -1537,8 +1544,8 @@ pub static MAGICS: &[MagicEntry] = &[
         3,
         10,
         Pep552,
-        Foreign,
-        "verified on samples; 16-byte header, Graal-specific payload",
+        GraalPyCode,
+        "verified on samples; 16-byte header, GraalPy's marshal (bytecode version 28)",
     ),
     entry(
         21290,
@@ -1546,8 +1553,8 @@ pub static MAGICS: &[MagicEntry] = &[
         3,
         11,
         Pep552,
-        Foreign,
-        "verified on samples; same value for both",
+        GraalPyCode,
+        "verified on samples; GraalPy 3.11 and 3.12 both (bytecode version 29)",
     ),
     entry(
         12641,
@@ -1566,8 +1573,8 @@ pub static MAGICS: &[MagicEntry] = &[
         3,
         13,
         Pep552,
-        Foreign,
-        "verified on samples (file starts 31 61 65 61); not CPython marshal",
+        RustPythonCode,
+        "verified on samples (file starts 31 61 65 61); RustPython's marshal",
     ),
     entry(35310, RustPython, 3, 13, Pep552, Foreign, "per xdis"),
     entry(2997, RustPython, 3, 13, Pep552, Foreign, "per xdis"),
@@ -1595,8 +1602,8 @@ pub static MAGICS: &[MagicEntry] = &[
         2,
         5,
         Classic8,
-        V2_3,
-        "per xdis; modified interpreter, payload not standard",
+        DropboxEncrypted,
+        "verified on samples; 2.5 with encrypted code objects (see the dropbox module)",
     ),
     entry(1011, Jython, 2, 7, Classic8, V2_3, "per xdis; unverified"),
     entry(

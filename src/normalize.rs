@@ -18,7 +18,7 @@
 //! equal values) and digests; a walk in output order finds which objects are referred back to; the same
 //! walk writes.
 
-use crate::code::FieldKind;
+use crate::code::{FieldKind, Format};
 use crate::decode::tag;
 use crate::encode::{Encoder, write_header};
 use crate::error::{Context, Error, ErrorKind};
@@ -69,7 +69,16 @@ fn unsupported(what: &'static str) -> Error {
     Error::new(ErrorKind::Unsupported(what), 0, context)
 }
 
+/// Refuses a table read from GraalPy's or RustPython's format: normalizing writes CPython's marshal.
+fn check_format(objects: &Objects<'_>) -> Result<(), Error> {
+    if objects.format() != Format::Marshal {
+        return Err(unsupported("GraalPy's or RustPython's format"));
+    }
+    Ok(())
+}
+
 fn default_version(objects: &Objects<'_>) -> Result<u8, Error> {
+    check_format(objects)?;
     marshal_version(objects.python())
         .ok_or_else(|| unsupported("data without back-references (before Python 3.4)"))
 }
@@ -86,6 +95,7 @@ fn marshal_version(python: Python) -> Option<u8> {
 }
 
 fn normalize_into(objects: &Objects<'_>, version: u8, e: &mut Encoder) -> Result<(), Error> {
+    check_format(objects)?;
     let Some(root) = objects.root() else {
         return Err(unsupported("an empty table"));
     };

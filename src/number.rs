@@ -1,6 +1,7 @@
-//! Numbers as Python writes them: text floats in, `repr` of floats out, and longs (15-bit digits) in
-//! decimal.
+//! Numbers as Python writes them: text floats in, `repr` of floats out, and longs (15-bit digits, or
+//! RustPython's bytes) in decimal.
 
+use crate::error::ErrorKind;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
@@ -80,21 +81,33 @@ pub(crate) fn long_digits(
 /// Appends the value of a long with `negative` sign and `raw` digits: decimal, or `0x` hexadecimal past
 /// [`DECIMAL_DIGIT_LIMIT`] digits (both read back by Python's `int(text, 0)`).
 pub fn write_long(out: &mut String, negative: bool, raw: &[u8]) {
-    let digits = long_digits(raw);
+    write_digits(out, negative, long_digits(raw), 15);
+}
+
+/// Appends the value of an integer of `digits` of `bits` bits each (15 for marshal's longs, 8 for
+/// RustPython's bytes), least significant first, as [`write_long`] does.
+pub(crate) fn write_digits(
+    out: &mut String,
+    negative: bool,
+    digits: impl DoubleEndedIterator<Item = u16> + ExactSizeIterator,
+    bits: u32,
+) {
     if negative && digits.len() > 0 {
         out.push('-');
     }
-    if digits.len() > DECIMAL_DIGIT_LIMIT {
-        write_long_hex(out, raw);
+    let mask = (1u32 << bits) - 1;
+    if digits.len() * bits as usize > DECIMAL_DIGIT_LIMIT * 15 {
+        write_hex(out, digits, bits, mask);
         return;
     }
-    // Base 10^9 limbs, least significant first: multiply by 2^15 and add, most significant digit first.
+    // Base 10^9 limbs, least significant first: multiply by 2^bits and add, most significant digit
+    // first.
     const BASE: u64 = 1_000_000_000;
     let mut limbs: Vec<u32> = Vec::new();
     for digit in digits.rev() {
-        let mut carry = u64::from(digit & 0x7fff);
+        let mut carry = u64::from(u32::from(digit) & mask);
         for limb in limbs.iter_mut() {
-            let v = (u64::from(*limb) << 15) | carry;
+            let v = (u64::from(*limb) << bits) | carry;
             *limb = (v % BASE) as u32;
             carry = v / BASE;
         }
@@ -114,17 +127,17 @@ pub fn write_long(out: &mut String, negative: bool, raw: &[u8]) {
     }
 }
 
-fn write_long_hex(out: &mut String, raw: &[u8]) {
-    // Nibbles, least significant first, from the bit stream of 15-bit digits.
-    let mut nibbles: Vec<u8> = Vec::with_capacity(raw.len() * 15 / 16 + 1);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for digit in long_digits(raw) {
-        acc |= u32::from(digit & 0x7fff) << bits;
-        bits += 15;
-        while bits >= 4 {
+fn write_hex(out: &mut String, digits: impl ExactSizeIterator<Item = u16>, bits: u32, mask: u32) {
+    // Nibbles, least significant first, from the bit stream of the digits.
+    let mut nibbles: Vec<u8> = Vec::with_capacity(digits.len() * bits as usize / 4 + 1);
+    let (mut acc, mut held) = (0u32, 0u32);
+    for digit in digits {
+        acc |= (u32::from(digit) & mask) << held;
+        held += bits;
+        while held >= 4 {
             nibbles.push((acc & 0xf) as u8);
             acc >>= 4;
-            bits -= 4;
+            held -= 4;
         }
     }
     nibbles.push(acc as u8);
@@ -135,6 +148,21 @@ fn write_long_hex(out: &mut String, raw: &[u8]) {
     for nibble in nibbles.iter().rev() {
         out.push(char::from_digit(u32::from(*nibble), 16).unwrap_or('0'));
     }
+}
+
+/// Checks the 15-bit digits of a marshal long as CPython does: each below 0x8000, the most significant
+/// non-zero. On failure, the index of the bad digit and what is wrong with it.
+pub(crate) fn check_long_digits(raw: &[u8]) -> Result<(), (usize, ErrorKind)> {
+    let count = raw.len() / 2;
+    for (i, digit) in long_digits(raw).enumerate() {
+        if digit > 0x7fff {
+            return Err((i, ErrorKind::BadLongDigit(digit)));
+        }
+        if digit == 0 && i + 1 == count {
+            return Err((i, ErrorKind::UnnormalizedLong));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -200,6 +228,37 @@ mod tests {
         // 2**64 = digits 0, 0, 0, 0, 16 (15-bit)
         assert_eq!(long(false, &[0, 0, 0, 0, 16]), "18446744073709551616");
         assert_eq!(long(false, &[0x7fff; 3]), "35184372088831");
+    }
+
+    #[test]
+    fn byte_digits_print_as_their_value() {
+        let text = |negative, bytes: &[u8]| {
+            let mut s = String::new();
+            write_digits(&mut s, negative, bytes.iter().map(|&b| u16::from(b)), 8);
+            s
+        };
+        assert_eq!(text(false, &[]), "0");
+        assert_eq!(text(true, &[0x01, 0x02]), "-513");
+        assert_eq!(
+            text(false, &[0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            "18446744073709551616"
+        );
+        let mut huge = alloc::vec![0u8; DECIMAL_DIGIT_LIMIT * 2];
+        huge.push(0x10);
+        assert!(text(false, &huge).starts_with("0x10000"));
+    }
+
+    #[test]
+    fn long_digits_are_checked_as_cpython_checks_them() {
+        assert_eq!(check_long_digits(&[1, 0, 2, 0]), Ok(()));
+        assert_eq!(
+            check_long_digits(&[0, 0x80, 1, 0]),
+            Err((0, ErrorKind::BadLongDigit(0x8000)))
+        );
+        assert_eq!(
+            check_long_digits(&[1, 0, 0, 0]),
+            Err((1, ErrorKind::UnnormalizedLong))
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! them from the input. The table keeps what a byte-exact writer needs: each object's type byte with its
 //! FLAG_REF bit, the exact type code (`z` versus `a`, `i` versus `l`), and where back-references stand.
 
-use crate::code::{CodeLayout, Field, MAX_INTS};
+use crate::code::{CodeLayout, Field, Format, MAX_INTS};
 use crate::decode::{Sink, tag};
 use crate::magic::Python;
 use crate::number;
@@ -42,7 +42,8 @@ impl ObjectId {
 
 /// One object. Scalars keep two payload words (`a`, `b`): an offset and a length for strings, bytes,
 /// text floats and complexes; the value for `i`, `I` and `g`; the digit offset and the signed digit
-/// count for `l`; the index for `R`. Containers keep the start and length of their items.
+/// count for `l`; the index for `R`. Containers keep the start and length of their items. The form says
+/// how to read them when the type code alone does not (the other implementations' formats).
 #[derive(Copy, Clone, Debug)]
 struct Node {
     offset: u32,
@@ -50,6 +51,38 @@ struct Node {
     b: u32,
     byte: u8,
     complete: bool,
+    form: Form,
+}
+
+/// How a node reads when its type code does not say it, as in the formats of GraalPy and RustPython:
+/// values stored without a type byte (type byte 0 in the table), and codes that mean something else
+/// there. The payload words keep their meaning for the form.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// As the type code says in CPython's marshal.
+    Native,
+    /// A `str` of UTF-8 (surrogates allowed): offset, length.
+    Utf8,
+    /// A `str` of UTF-32LE (GraalPy writes strings with lone surrogates so): offset, length.
+    Utf32,
+    /// Bytes: offset, length.
+    Bytes,
+    /// A 32-bit int: the value.
+    Int,
+    /// A 64-bit int: low and high words.
+    Int64,
+    /// A binary float: low and high words of its bits.
+    Float,
+    /// A long of 15-bit digits (GraalPy's `B`): digit offset, signed digit count.
+    Long,
+    /// RustPython's int: offset of the magnitude's bytes (least significant first), signed byte count.
+    ByteInt,
+    /// A tuple (GraalPy's arrays, and the lists of code units and RustPython code objects).
+    Tuple,
+    /// A dict (GraalPy's sparse tables).
+    Dict,
+    /// A code object (GraalPy's `U`).
+    Code,
 }
 
 /// The integer fields and item range of a code object.
@@ -84,6 +117,7 @@ pub struct Objects<'a> {
     interned: Vec<ObjectId>,
     codes: Vec<CodeRecord>,
     root: Option<ObjectId>,
+    format: Format,
 }
 
 impl fmt::Debug for Objects<'_> {
@@ -123,6 +157,11 @@ impl<'a> Objects<'a> {
         self.data
     }
 
+    /// Which format the input was read in.
+    pub(crate) fn format(&self) -> Format {
+        self.format
+    }
+
     /// Number of objects in the table, the shared singletons included.
     pub fn len(&self) -> usize {
         self.nodes.len()
@@ -156,6 +195,7 @@ impl<'a> Objects<'a> {
             b: 0,
             byte,
             complete: true,
+            form: Form::Native,
         })
     }
 
@@ -164,6 +204,29 @@ impl<'a> Objects<'a> {
         self.data
             .get(at..at.saturating_add(len))
             .unwrap_or_default()
+    }
+
+    /// The long of a node with a digit offset and a signed digit count, digits of `bits` bits.
+    fn long(&self, node: Node, bits: u8) -> Long<'a> {
+        let n = node.b as i32;
+        let bytes = usize::from(bits).div_ceil(8);
+        Long {
+            negative: n < 0,
+            raw: self.slice(node.a, n.unsigned_abs() as usize * bytes),
+            bits,
+        }
+    }
+
+    /// The code object of a node.
+    fn code(&self, node: Node) -> Value<'_, 'a> {
+        match self.codes.get(node.a as usize) {
+            Some(record) => Value::Code(Code {
+                objects: self,
+                record,
+                complete: node.complete,
+            }),
+            None => Value::Null,
+        }
     }
 
     fn item_ids(&self, start: u32, len: u32) -> &[ObjectId] {
@@ -194,6 +257,7 @@ impl<'a> Builder<'a> {
                     b: 0,
                     byte: byte | flag,
                     complete: true,
+                    form: Form::Native,
                 });
             }
         }
@@ -207,6 +271,7 @@ impl<'a> Builder<'a> {
                 interned: Vec::new(),
                 codes: Vec::with_capacity(data.len() / 512),
                 root: None,
+                format: Format::Marshal,
             },
             scratch: Vec::with_capacity(64),
         }
@@ -217,7 +282,7 @@ impl<'a> Builder<'a> {
         self.objects
     }
 
-    fn push(&mut self, byte: u8, offset: u32, a: u32, b: u32) -> ObjectId {
+    fn push(&mut self, byte: u8, form: Form, offset: u32, a: u32, b: u32) -> ObjectId {
         let id = ObjectId(self.objects.nodes.len() as u32);
         self.objects.nodes.push(Node {
             offset,
@@ -225,8 +290,81 @@ impl<'a> Builder<'a> {
             b,
             byte,
             complete: true,
+            form,
         });
         id
+    }
+}
+
+/// What the readers of the other implementations' formats need beyond [`Sink`]: nodes whose form is
+/// not their type code's.
+pub(crate) trait Forms: Sink {
+    /// The input is read in `format` (before anything else).
+    fn read_as(&mut self, format: Format) {
+        let _ = format;
+    }
+    /// A scalar read in `form`.
+    fn leaf_as(&mut self, byte: u8, form: Form, offset: u32, a: u32, b: u32) -> Self::Id;
+    /// A container read in `form`, as [`Sink::open`].
+    fn open_as(
+        &mut self,
+        byte: u8,
+        form: Form,
+        offset: u32,
+        count: u32,
+        layout: CodeLayout,
+    ) -> (Self::Id, u32);
+}
+
+impl Forms for Builder<'_> {
+    fn read_as(&mut self, format: Format) {
+        self.objects.format = format;
+    }
+
+    #[inline]
+    fn leaf_as(&mut self, byte: u8, form: Form, offset: u32, a: u32, b: u32) -> ObjectId {
+        self.push(byte, form, offset, a, b)
+    }
+
+    fn open_as(
+        &mut self,
+        byte: u8,
+        form: Form,
+        offset: u32,
+        count: u32,
+        layout: CodeLayout,
+    ) -> (ObjectId, u32) {
+        let mut a = 0;
+        let mark = match (byte & !tag::FLAG_REF, form) {
+            (tag::CODE | tag::OLD_CODE, Form::Native) | (_, Form::Code) => {
+                a = self.objects.codes.len() as u32;
+                self.objects.codes.push(CodeRecord {
+                    layout,
+                    items: 0,
+                    len: 0,
+                    ints: [0; MAX_INTS],
+                    ints_len: 0,
+                });
+                self.scratch.len()
+            }
+            (tag::DICT | tag::FROZENDICT, Form::Native) | (_, Form::Dict) => self.scratch.len(),
+            // The decoders bound the items owed by all open containers by the bytes left, so these
+            // slots stay within the input's size.
+            _ => {
+                let start = self.objects.items.len();
+                let end = start + count as usize;
+                self.objects.items.resize(end, ObjectId(0));
+                start
+            }
+        };
+        (self.push(byte, form, offset, a, 0), mark as u32)
+    }
+}
+
+impl Forms for Discard {
+    fn leaf_as(&mut self, _: u8, _: Form, _: u32, _: u32, _: u32) {}
+    fn open_as(&mut self, _: u8, _: Form, _: u32, _: u32, _: CodeLayout) -> ((), u32) {
+        ((), 0)
     }
 }
 
@@ -246,7 +384,7 @@ impl Sink for Builder<'_> {
 
     #[inline]
     fn leaf(&mut self, byte: u8, offset: u32, a: u32, b: u32) -> ObjectId {
-        self.push(byte, offset, a, b)
+        self.push(byte, Form::Native, offset, a, b)
     }
 
     #[inline]
@@ -260,31 +398,7 @@ impl Sink for Builder<'_> {
     }
 
     fn open(&mut self, byte: u8, offset: u32, count: u32, layout: CodeLayout) -> (ObjectId, u32) {
-        let code = byte & !tag::FLAG_REF;
-        let mut a = 0;
-        let mark = match code {
-            tag::CODE | tag::OLD_CODE => {
-                a = self.objects.codes.len() as u32;
-                self.objects.codes.push(CodeRecord {
-                    layout,
-                    items: 0,
-                    len: 0,
-                    ints: [0; MAX_INTS],
-                    ints_len: 0,
-                });
-                self.scratch.len()
-            }
-            tag::DICT | tag::FROZENDICT => self.scratch.len(),
-            // The decoder bounds the items owed by all open containers by the bytes left, so these
-            // slots stay within the input's size.
-            _ => {
-                let start = self.objects.items.len();
-                let end = start + count as usize;
-                self.objects.items.resize(end, ObjectId(0));
-                start
-            }
-        };
-        (self.push(byte, offset, a, 0), mark as u32)
+        self.open_as(byte, Form::Native, offset, count, layout)
     }
 
     #[inline]
@@ -317,10 +431,15 @@ impl Sink for Builder<'_> {
         };
         node.complete = complete;
         let code = node.byte & !tag::FLAG_REF;
-        if !matches!(
-            code,
-            tag::CODE | tag::OLD_CODE | tag::DICT | tag::FROZENDICT
-        ) {
+        let is_code = matches!(
+            (code, node.form),
+            (tag::CODE | tag::OLD_CODE, Form::Native) | (_, Form::Code)
+        );
+        let is_dict = matches!(
+            (code, node.form),
+            (tag::DICT | tag::FROZENDICT, Form::Native) | (_, Form::Dict)
+        );
+        if !is_code && !is_dict {
             node.a = mark;
             node.b = count;
             return;
@@ -329,7 +448,7 @@ impl Sink for Builder<'_> {
         let children = self.scratch.drain(mark as usize..);
         let len = children.len() as u32;
         self.objects.items.extend(children);
-        if matches!(code, tag::CODE | tag::OLD_CODE) {
+        if is_code {
             if let Some(record) = self.objects.codes.get_mut(node.a as usize) {
                 record.items = start;
                 record.len = len;
@@ -397,7 +516,8 @@ impl<'o, 'a> Object<'o, 'a> {
         self.objects
     }
 
-    /// The type byte as stored, FLAG_REF included.
+    /// The type byte as stored, FLAG_REF included; 0 for a value stored without one (the elements of
+    /// GraalPy's arrays, the strings and lists of GraalPy code units and RustPython code objects).
     pub fn type_byte(self) -> u8 {
         self.objects.node(self.id).byte
     }
@@ -436,7 +556,8 @@ impl<'o, 'a> Object<'o, 'a> {
             .map(|i| i as u32)
     }
 
-    /// The absolute offset of its type byte; `None` for the shared singletons.
+    /// The absolute offset of its type byte (of its first byte when it has none); `None` for the shared
+    /// singletons.
     pub fn offset(self) -> Option<u64> {
         match self.objects.node(self.id).offset {
             u32::MAX => None,
@@ -471,6 +592,9 @@ impl<'o, 'a> Object<'o, 'a> {
             objects,
             ids: objects.item_ids(node.a, node.b),
         };
+        if node.form != Form::Native {
+            return self.value_in_form(node);
+        }
         match node.byte & !tag::FLAG_REF {
             tag::NULL => Value::Null,
             tag::NONE => Value::None,
@@ -480,13 +604,7 @@ impl<'o, 'a> Object<'o, 'a> {
             tag::ELLIPSIS => Value::Ellipsis,
             tag::INT => Value::Int(i64::from(node.a as i32)),
             tag::INT64 => Value::Int(((u64::from(node.b) << 32) | u64::from(node.a)) as i64),
-            tag::LONG => {
-                let n = node.b as i32;
-                Value::Long(Long {
-                    negative: n < 0,
-                    raw: objects.slice(node.a, n.unsigned_abs() as usize * 2),
-                })
-            }
+            tag::LONG => Value::Long(objects.long(node, 15)),
             tag::BINARY_FLOAT => Value::Float(f64::from_bits(
                 (u64::from(node.b) << 32) | u64::from(node.a),
             )),
@@ -515,12 +633,12 @@ impl<'o, 'a> Object<'o, 'a> {
             }
             tag::INTERNED | tag::UNICODE => Value::Str(Str {
                 raw: objects.slice(node.a, node.b as usize),
-                latin1: false,
+                encoding: Encoding::Utf8,
             }),
             tag::ASCII | tag::ASCII_INTERNED | tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED => {
                 Value::Str(Str {
                     raw: objects.slice(node.a, node.b as usize),
-                    latin1: true,
+                    encoding: Encoding::Latin1,
                 })
             }
             tag::TUPLE | tag::SMALL_TUPLE => Value::Tuple(items(node)),
@@ -530,14 +648,7 @@ impl<'o, 'a> Object<'o, 'a> {
             tag::DICT => Value::Dict(Pairs { items: items(node) }),
             tag::FROZENDICT => Value::FrozenDict(Pairs { items: items(node) }),
             tag::SLICE => Value::Slice(items(node)),
-            tag::CODE | tag::OLD_CODE => match objects.codes.get(node.a as usize) {
-                Some(record) => Value::Code(Code {
-                    objects,
-                    record,
-                    complete: node.complete,
-                }),
-                None => Value::Null,
-            },
+            tag::CODE | tag::OLD_CODE => objects.code(node),
             tag::REF => Value::Ref(node.a),
             tag::STRINGREF => Value::StringRef(node.a),
             _ => Value::Null,
@@ -564,6 +675,40 @@ impl<'o, 'a> Object<'o, 'a> {
             _ => return &[],
         };
         self.objects.slice(node.a, len)
+    }
+
+    /// The value of a node whose form is not its type code's.
+    fn value_in_form(self, node: Node) -> Value<'o, 'a> {
+        let objects = self.objects;
+        let slice = || objects.slice(node.a, node.b as usize);
+        let items = || Items {
+            objects,
+            ids: objects.item_ids(node.a, node.b),
+        };
+        let word64 = (u64::from(node.b) << 32) | u64::from(node.a);
+        match node.form {
+            Form::Utf8 => Value::Str(Str {
+                raw: slice(),
+                encoding: Encoding::Utf8,
+            }),
+            Form::Utf32 => Value::Str(Str {
+                raw: slice(),
+                encoding: Encoding::Utf32,
+            }),
+            Form::Bytes => Value::Bytes(slice()),
+            Form::Int => Value::Int(i64::from(node.a as i32)),
+            Form::Int64 => Value::Int(word64 as i64),
+            Form::Float => Value::Float(f64::from_bits(word64)),
+            Form::Long => Value::Long(objects.long(node, 15)),
+            Form::ByteInt => {
+                let long = objects.long(node, 8);
+                long.to_i64().map_or(Value::Long(long), Value::Int)
+            }
+            Form::Tuple => Value::Tuple(items()),
+            Form::Dict => Value::Dict(Pairs { items: items() }),
+            Form::Code => objects.code(node),
+            Form::Native => Value::Null,
+        }
     }
 
     /// The items of a tuple, list, set, frozenset or slice (after resolving a back-reference).
@@ -621,7 +766,8 @@ fn pascal_float(raw: &[u8]) -> (f64, &[u8]) {
 #[derive(Copy, Clone, Debug)]
 #[non_exhaustive]
 pub enum Value<'o, 'a> {
-    /// NULL: only a dict's terminator, never an item of a complete parse.
+    /// NULL: only a dict's terminator, never an item of a complete parse of CPython's marshal; an item
+    /// of a GraalPy object array may be NULL, and GraalPy's NO_VALUE (`n`) reads as NULL too.
     Null,
     /// `None`.
     None,
@@ -672,26 +818,42 @@ pub enum Value<'o, 'a> {
     StringRef(u32),
 }
 
-/// A long's sign and 15-bit digits, borrowed.
+/// A long's sign and digits, borrowed: marshal's 15-bit digits, or the bytes of a RustPython int.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Long<'a> {
     /// True for a negative number.
     pub negative: bool,
-    /// The digits as stored: little-endian `u16`s, least significant first.
+    /// The digits as stored, least significant first: little-endian `u16`s of 15 bits each (marshal's
+    /// `l`, GraalPy's `B`), or bytes (RustPython's ints, see [`Long::digit_bits`]).
     pub raw: &'a [u8],
+    bits: u8,
 }
 
 impl Long<'_> {
-    /// The 15-bit digits, least significant first.
+    /// Bits per digit: 15 (two bytes each), or 8 for a RustPython int.
+    pub fn digit_bits(&self) -> u8 {
+        self.bits
+    }
+
+    /// The digits, least significant first.
     pub fn digits(&self) -> impl DoubleEndedIterator<Item = u16> + ExactSizeIterator + '_ {
-        number::long_digits(self.raw)
+        let width = usize::from(self.bits).div_ceil(8);
+        // Little-endian chunks of one or two bytes.
+        self.raw.chunks_exact(width).map(|chunk| {
+            chunk
+                .iter()
+                .rev()
+                .fold(0, |acc, &b| (acc << 8) | u16::from(b))
+        })
     }
 
     /// The value, if it fits an `i64`.
     pub fn to_i64(&self) -> Option<i64> {
+        let bits = u32::from(self.bits);
+        let mask = (1u16 << bits) - 1;
         let mut magnitude: u128 = 0;
         for digit in self.digits().rev() {
-            magnitude = (magnitude << 15) | u128::from(digit & 0x7fff);
+            magnitude = (magnitude << bits) | u128::from(digit & mask);
             if magnitude > 1 << 63 {
                 return None;
             }
@@ -702,20 +864,29 @@ impl Long<'_> {
 }
 
 impl fmt::Display for Long<'_> {
-    /// Decimal, or `0x` hexadecimal for more than [`number::DECIMAL_DIGIT_LIMIT`] digits.
+    /// Decimal, or `0x` hexadecimal past [`number::DECIMAL_DIGIT_LIMIT`] 15-bit digits' worth.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut text = String::new();
-        number::write_long(&mut text, self.negative, self.raw);
+        let bits = u32::from(self.bits);
+        number::write_digits(&mut text, self.negative, self.digits(), bits);
         f.write_str(&text)
     }
 }
 
-/// A string payload, borrowed: UTF-8 that may encode lone surrogates (`u`, `t`), or Latin-1 (`a`, `z`
-/// and their interned forms, which CPython reads as Latin-1 without checking they are ASCII).
+/// A string payload, borrowed: UTF-8 that may encode lone surrogates (`u`, `t`), Latin-1 (`a`, `z`
+/// and their interned forms, which CPython reads as Latin-1 without checking they are ASCII), or
+/// UTF-32LE (GraalPy's strings with lone surrogates).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Str<'a> {
     raw: &'a [u8],
-    latin1: bool,
+    encoding: Encoding,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Latin1,
+    Utf32,
 }
 
 impl<'a> Str<'a> {
@@ -725,27 +896,32 @@ impl<'a> Str<'a> {
     }
 
     /// True for the `a`/`z` kinds, whose payload is Latin-1 (CPython reads their bytes as code points
-    /// U+0000-U+00FF); false for `u`/`t`, whose payload is UTF-8.
+    /// U+0000-U+00FF); false for `u`/`t`, whose payload is UTF-8 (or GraalPy's UTF-32).
     pub fn is_latin1(&self) -> bool {
-        self.latin1
+        self.encoding == Encoding::Latin1
     }
 
-    /// The text, borrowed, when it is valid Rust UTF-8 (no lone surrogates, no non-ASCII Latin-1).
+    /// The text, borrowed, when it is valid Rust UTF-8 (no lone surrogates, no non-ASCII Latin-1, no
+    /// UTF-32).
     pub fn as_str(&self) -> Option<&'a str> {
-        if self.latin1 && !self.raw.is_ascii() {
-            return None;
+        match self.encoding {
+            Encoding::Latin1 if !self.raw.is_ascii() => None,
+            Encoding::Utf32 => None,
+            _ => core::str::from_utf8(self.raw).ok(),
         }
-        core::str::from_utf8(self.raw).ok()
     }
 
     /// The code points, surrogates included.
     pub fn code_points(&self) -> impl Iterator<Item = u32> + use<'a> {
-        let latin1 = self.latin1.then(|| self.raw.iter().map(|&b| u32::from(b)));
-        let utf8 = (!self.latin1).then(|| text::utf8_code_points(self.raw));
+        let raw = self.raw;
+        let latin1 = (self.encoding == Encoding::Latin1).then(|| raw.iter().map(|&b| u32::from(b)));
+        let utf8 = (self.encoding == Encoding::Utf8).then(|| text::utf8_code_points(raw));
+        let utf32 = (self.encoding == Encoding::Utf32).then(|| text::utf32_code_points(raw));
         latin1
             .into_iter()
             .flatten()
             .chain(utf8.into_iter().flatten())
+            .chain(utf32.into_iter().flatten())
     }
 
     /// The text with each lone surrogate replaced by U+FFFD.

@@ -5,13 +5,14 @@
 //! or the first error; the tolerant parse returns everything decoded before the error together with it
 //! (the same error the strict parse reports); the validating parse keeps nothing and is the fastest.
 
-use crate::code::CodeLayout;
-use crate::decode::{self, Config, Sink, tag};
+use crate::code::{CodeLayout, Format};
+use crate::decode::{self, Config, tag};
 use crate::error::{Error, ErrorKind, Fault};
 use crate::header::{self, Header};
 use crate::magic::Python;
-use crate::object::{Builder, Code, Discard, Object, Objects};
+use crate::object::{Builder, Code, Discard, Forms, Object, Objects};
 use crate::reader::Reader;
+use crate::{graalpy, rustpython};
 use alloc::vec::Vec;
 
 /// The largest input, in bytes (2 GiB - 1): the object table's offsets are 32-bit, and a
@@ -174,7 +175,7 @@ impl Options {
     /// must be a code object. Errors come in the order a reader meets them: a root that is not code,
     /// then whatever stops the decoder, then trailing bytes. `keep_going` decodes even when the root is
     /// not code, for the tolerant parse.
-    fn body<S: Sink>(
+    fn body<S: Forms>(
         &self,
         data: &[u8],
         header: Option<&Header>,
@@ -188,8 +189,13 @@ impl Options {
             (None, Some(entry)) if self.python.is_none() => entry.code,
             _ => python.code_layout(),
         };
-        if layout == CodeLayout::Foreign {
-            let fault = Fault::new(ErrorKind::ForeignFormat, start, "body");
+        let unreadable = match layout.format() {
+            Format::Encrypted => Some(ErrorKind::Encrypted),
+            Format::Unreadable => Some(ErrorKind::ForeignFormat),
+            _ => None,
+        };
+        if let Some(kind) = unreadable {
+            let fault = Fault::new(kind, start, "body");
             return (None, Some(fault.at(Vec::new())));
         }
         let mut first_error = None;
@@ -205,12 +211,23 @@ impl Options {
                 }
             }
         }
-        let config = Config {
-            max_depth: self.max_depth,
-            python,
-            layout,
+        let outcome = match layout.format() {
+            Format::GraalPy => {
+                let version = header.and_then(|h| graalpy::version_of_magic(h.magic()));
+                let max_depth = self.max_depth;
+                let config = graalpy::Config { max_depth, version };
+                graalpy::decode(data, start, config, sink)
+            }
+            Format::RustPython => rustpython::decode(data, start, self.max_depth, sink),
+            _ => {
+                let config = Config {
+                    max_depth: self.max_depth,
+                    python,
+                    layout,
+                };
+                decode::decode(data, start, config, sink)
+            }
         };
-        let outcome = decode::decode(data, start, config, sink);
         let trailing = match data.len().saturating_sub(outcome.end) {
             0 => None,
             n if outcome.error.is_none() => {

@@ -1,5 +1,6 @@
 //! String payloads as Python sees them: UTF-8 with lone surrogates (CPython decodes `u` and `t` with
-//! `surrogatepass`), and Latin-1 for the `a`/`z` kinds (CPython does not check that they are ASCII).
+//! `surrogatepass`), Latin-1 for the `a`/`z` kinds (CPython does not check that they are ASCII), and
+//! GraalPy's UTF-32LE.
 
 /// Checks UTF-8 that may encode surrogates (U+D800-U+DFFF). On failure, the offset of the first byte of
 /// the first bad sequence.
@@ -65,6 +66,33 @@ pub(crate) fn push_utf8(out: &mut alloc::vec::Vec<u8>, cp: u32) {
     }
 }
 
+/// Checks UTF-32LE as GraalPy writes strings with lone surrogates: whole 4-byte units, each a code
+/// point up to U+10FFFF (surrogates allowed). On failure, the offset of the first bad unit.
+pub(crate) fn check_utf32(bytes: &[u8]) -> Result<(), usize> {
+    let units = bytes.chunks_exact(4);
+    if !units.remainder().is_empty() {
+        return Err(bytes.len() - units.remainder().len());
+    }
+    match utf32_units(bytes).position(|cp| cp > 0x10_ffff) {
+        Some(i) => Err(4 * i),
+        None => Ok(()),
+    }
+}
+
+/// The code points of a UTF-32LE payload already checked by [`check_utf32`] (a code point out of range
+/// reads as U+FFFD).
+pub(crate) fn utf32_code_points(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    utf32_units(bytes).map(|cp| if cp > 0x10_ffff { 0xfffd } else { cp })
+}
+
+fn utf32_units(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    bytes.chunks_exact(4).map(|unit| {
+        unit.iter()
+            .rev()
+            .fold(0, |acc, &b| (acc << 8) | u32::from(b))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +124,17 @@ mod tests {
             assert_eq!(check_utf8(&bytes), Ok(()));
             assert_eq!(utf8_code_points(&bytes).collect::<Vec<_>>(), [cp]);
         }
+    }
+
+    #[test]
+    fn utf32_is_whole_units_up_to_u10ffff() {
+        assert_eq!(check_utf32(b"a\0\0\0\0\xd8\0\0"), Ok(()));
+        assert_eq!(
+            utf32_code_points(b"a\0\0\0\0\xd8\0\0").collect::<Vec<_>>(),
+            [0x61, 0xd800]
+        );
+        assert_eq!(check_utf32(b"a\0\0\0\0\0\x11\0"), Err(4));
+        assert_eq!(check_utf32(b"a\0\0\0\0"), Err(4));
     }
 
     #[test]

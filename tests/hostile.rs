@@ -305,8 +305,10 @@ fn a_code_field_of_the_wrong_type_is_refused() {
 }
 
 #[test]
-fn graalpy_and_rustpython_payloads_are_foreign() {
-    let mut data = b"\x2a\x53\x0d\x0a".to_vec(); // GraalPy 21290
+fn payloads_of_unverified_graalpy_versions_are_foreign() {
+    // GraalPy 21290 and RustPython `1aea` have readers now (tests/foreign.rs); 21260 (GraalPy 3.8) has
+    // no sample to read it by.
+    let mut data = b"\x0c\x53\x0d\x0a".to_vec(); // GraalPy 21260
     data.extend([0; 12]);
     data.push(0xc3);
     let error = pycmarshal::parse_pyc(&data).unwrap_err();

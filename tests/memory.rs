@@ -133,3 +133,87 @@ fn nested_containers_each_claiming_the_rest_of_the_input() {
     }
     within_bound("nested claims", &data);
 }
+
+/// As [`within_bound`], for the marshal of another implementation (`python`).
+#[track_caller]
+fn within_bound_as(name: &str, python: pycmarshal::Python, data: &[u8]) {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let options = Options::new().python(python);
+    for (parse, peak) in [
+        ("strict", peak_during(|| drop(options.parse_marshal(data)))),
+        (
+            "validate",
+            peak_during(|| drop(options.validate_marshal(data))),
+        ),
+    ] {
+        println!(
+            "{name} ({} bytes), {parse}: peak {peak} bytes, {:.1} per input byte",
+            data.len(),
+            peak as f64 / data.len() as f64
+        );
+        assert!(
+            peak <= bound(data.len()),
+            "{name}: {parse} parse peaked at {peak} bytes for {} input bytes",
+            data.len()
+        );
+    }
+}
+
+/// A GraalPy array of element type `kind` with `n` elements, each `item`.
+fn graalpy_array(kind: u8, n: usize, item: &[u8]) -> Vec<u8> {
+    let mut data = vec![b']', kind];
+    data.extend((n as u32).to_le_bytes());
+    for _ in 0..n {
+        data.extend(item);
+    }
+    data
+}
+
+#[test]
+fn the_densest_graalpy_and_rustpython_data() {
+    use pycmarshal::{Implementation, Python};
+    let graalpy = Python {
+        implementation: Implementation::GraalPy,
+        major: 3,
+        minor: 11,
+    };
+    let rustpython = Python {
+        implementation: Implementation::RustPython,
+        major: 3,
+        minor: 13,
+    };
+    // Flagged singletons take a slot in GraalPy.
+    within_bound_as(
+        "graalpy flagged singletons",
+        graalpy,
+        &graalpy_array(b'o', N, b"\xce"),
+    );
+    within_bound_as(
+        "graalpy booleans",
+        graalpy,
+        &graalpy_array(b'B', N, b"\x01"),
+    );
+    within_bound_as(
+        "graalpy empty strings",
+        graalpy,
+        &graalpy_array(b'S', N, &[0; 4]),
+    );
+    within_bound_as("graalpy ints", graalpy, &graalpy_array(b'i', N, &[0; 4]));
+    within_bound_as("graalpy huge array", graalpy, b"]d\xff\xff\xff\x7f");
+    let nested: Vec<u8> = (0..20_000u32)
+        .flat_map(|level| {
+            [
+                b"]o".to_vec(),
+                ((20_000 - level) * 6).to_le_bytes().to_vec(),
+            ]
+        })
+        .flatten()
+        .collect();
+    within_bound_as("graalpy nested claims", graalpy, &nested);
+    within_bound_as(
+        "rustpython empty tuples",
+        rustpython,
+        &list_of(N, b"(\0\0\0\0"),
+    );
+    within_bound_as("rustpython huge dict", rustpython, b"{\xff\xff\xff\xffN");
+}

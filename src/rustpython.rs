@@ -1,0 +1,369 @@
+//! RustPython's marshal format, read into the same object table as CPython's: the files of RustPython
+//! 0.4 for Python 3.13, whose magic is the ASCII word `1aea`.
+//!
+//! This module owns RustPython's type codes and code-object table. The facts, from RustPython's
+//! `compiler/core/src/marshal.rs` and checked on every sample file:
+//!
+//! - No FLAG_REF, no back-references, no NULL. Lengths and counts are u32.
+//! - `N F T S .` singletons; `i` an int of any size: an i32 whose sign is the int's and whose magnitude
+//!   is the number of bytes that follow, the magnitude least significant byte first; `g` a binary
+//!   float, `y` a binary complex; `s` bytes; `u` and `a` a string of UTF-8 that may encode lone
+//!   surrogates (WTF-8); `( [ < >` a count and items; `{` a count of pairs and the pairs; `c` a code
+//!   object, whose fields are those of [`CodeLayout::RustPython`] in RustPython's own encodings (no type bytes).
+//! - The instructions are 2 bytes each (opcode, argument), counted in instructions; each source
+//!   location is a line (never 0) and a column (0-based), u32 each.
+//!
+//! Values without a type byte (the names, the contents of `cell2arg`) are objects of type byte 0, read
+//! as what they are; the constants and name lists read as tuples, the locations as bytes.
+
+use crate::code::{CodeLayout, Field, FieldKind, Format};
+use crate::decode::{Outcome, tag};
+use crate::error::{ErrorKind, Fault};
+use crate::object::{Form, Forms};
+use crate::parse::MAX_INPUT;
+use crate::reader::Reader;
+use crate::stack::{Done, Frame, Shape, Stack};
+use crate::text;
+use alloc::vec::Vec;
+
+/// How a field of a code object is written.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Read {
+    /// A u32 count of instructions and 2 bytes each.
+    Instructions,
+    /// A u32 count of locations and 8 bytes each: line (not 0) and column.
+    Locations,
+    /// A u16.
+    U16,
+    /// A u32.
+    U32,
+    /// A u32 length and UTF-8.
+    Name,
+    /// A u32 count and u32s.
+    U32s,
+    /// A u32 count and objects.
+    Objects,
+    /// A u32 count and names.
+    Names,
+    /// A u32 length and bytes.
+    Bytes,
+}
+
+const fn f(name: &'static str, kind: FieldKind, read: Read) -> (Field, Read) {
+    (Field { name, kind }, read)
+}
+
+use FieldKind::{Bytes, Names, Text, Tuple, UInt16, UInt32};
+
+/// A code object (`CodeObject`), in stream order: Python's attribute names where Python sees the field,
+/// RustPython's names for the others.
+const CODE: [(Field, Read); 19] = [
+    f("co_code", Bytes, Read::Instructions),
+    f("locations", Bytes, Read::Locations),
+    f("co_flags", UInt16, Read::U16),
+    f("co_posonlyargcount", UInt32, Read::U32),
+    f("co_argcount", UInt32, Read::U32),
+    f("co_kwonlyargcount", UInt32, Read::U32),
+    f("co_filename", Text, Read::Name),
+    f("co_firstlineno", UInt32, Read::U32),
+    f("co_stacksize", UInt32, Read::U32),
+    f("co_name", Text, Read::Name),
+    f("co_qualname", Text, Read::Name),
+    f("cell2arg", Tuple, Read::U32s),
+    f("co_consts", Tuple, Read::Objects),
+    f("co_names", Names, Read::Names),
+    f("co_varnames", Names, Read::Names),
+    f("co_cellvars", Names, Read::Names),
+    f("co_freevars", Names, Read::Names),
+    f("co_linetable", Bytes, Read::Bytes),
+    f("co_exceptiontable", Bytes, Read::Bytes),
+];
+
+/// The fields of [`CodeLayout::RustPython`].
+pub(crate) const CODE_FIELDS: [Field; 19] = {
+    let mut out = [CODE[0].0; 19];
+    let mut i = 0;
+    while i < CODE.len() {
+        out[i] = CODE[i].0;
+        i += 1;
+    }
+    out
+};
+
+/// What the reader reads next in a container.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Item {
+    /// Objects: the top-level one, items, keys and values.
+    Object,
+    /// Names of code objects.
+    Name,
+    /// The u32s of `cell2arg`.
+    U32,
+    /// The fields of a code object.
+    Code,
+}
+
+struct Decoder<'a, 's, S: Forms> {
+    r: Reader<'a>,
+    sink: &'s mut S,
+    stack: Stack<S::Id, Item>,
+}
+
+/// Decodes one RustPython object from `data` at `start` into `sink`.
+pub(crate) fn decode<S: Forms>(
+    data: &[u8],
+    start: usize,
+    max_depth: u32,
+    sink: &mut S,
+) -> Outcome<S::Id> {
+    if data.len() > MAX_INPUT {
+        let error = Fault::new(ErrorKind::InputTooLarge, 0, "input").at(Vec::new());
+        return Outcome {
+            root: None,
+            end: start,
+            error: Some(error),
+        };
+    }
+    sink.read_as(Format::RustPython);
+    let root = sink.singleton(tag::NULL);
+    let frame = Frame::new(root, 0, Shape::Root, Item::Object);
+    let mut decoder = Decoder {
+        r: Reader::new(data, start),
+        sink,
+        stack: Stack::new(frame, max_depth),
+    };
+    let error = match decoder.run() {
+        Ok(()) => None,
+        Err(fault) => Some(decoder.stack.fail(decoder.sink, fault)),
+    };
+    Outcome {
+        root: decoder.stack.root,
+        end: decoder.r.pos(),
+        error,
+    }
+}
+
+impl<'a, S: Forms> Decoder<'a, '_, S> {
+    /// Reads values and hands each to its container until the top-level one is done.
+    fn run(&mut self) -> Result<(), Fault> {
+        self.stack.check_depth(&self.r)?;
+        while self.stack.root.is_none() {
+            if self.stack.is_full() {
+                if let Some((done, _)) = self.stack.finish(self.sink) {
+                    self.stack.deliver(self.sink, done);
+                }
+                continue;
+            }
+            let done = match self.stack.top().item {
+                Item::Object => self.object()?,
+                Item::Code => self.field()?,
+                Item::Name => Some(self.name()?),
+                Item::U32 => {
+                    let at = self.here();
+                    let value = self.u32("u32")?;
+                    Some(self.typeless(Form::Int, at, value, 0))
+                }
+            };
+            if let Some(done) = done {
+                self.stack.deliver(self.sink, done);
+            }
+        }
+        Ok(())
+    }
+
+    /// The current offset as a `u32`; `decode` refused inputs past [`MAX_INPUT`].
+    fn here(&self) -> u32 {
+        self.r.pos() as u32
+    }
+
+    fn u32(&mut self, what: &'static str) -> Result<u32, Fault> {
+        self.r.array(what).map(u32::from_le_bytes)
+    }
+
+    /// A u32 length and that many bytes; returns their offset and the bytes.
+    fn sized(&mut self, what: &'static str) -> Result<(u32, &'a [u8]), Fault> {
+        let n = self.u32("length")?;
+        let at = self.here();
+        Ok((at, self.r.take(n as usize, what)?))
+    }
+
+    /// A value without a type byte.
+    fn typeless(&mut self, form: Form, at: u32, a: u32, b: u32) -> Done<S::Id> {
+        Done {
+            id: self.sink.leaf_as(0, form, at, a, b),
+        }
+    }
+
+    /// A name: a u32 length and UTF-8 (RustPython reads names as `str`, without surrogates).
+    fn name(&mut self) -> Result<Done<S::Id>, Fault> {
+        let start = self.here();
+        let (at, payload) = self.sized("str payload")?;
+        if let Err(e) = core::str::from_utf8(payload) {
+            let offset = at as usize + e.valid_up_to();
+            return Err(Fault::new(ErrorKind::InvalidUtf8, offset, "str payload"));
+        }
+        Ok(self.typeless(Form::Utf8, start, at, payload.len() as u32))
+    }
+
+    /// Opens a container of `n` items of `item`, each `min` bytes at least.
+    fn open_sized(
+        &mut self,
+        byte: u8,
+        form: Form,
+        start: usize,
+        n: u32,
+        item: Item,
+        min: u32,
+    ) -> Result<(), Fault> {
+        self.stack.claim(n, min, &self.r)?;
+        let layout = CodeLayout::RustPython;
+        let (id, mark) = self.sink.open_as(byte, form, start as u32, n, layout);
+        let mut frame = Frame::new(id, mark, Shape::Sized, item);
+        frame.total = n;
+        frame.min = min;
+        self.stack.open(frame, &self.r)
+    }
+
+    /// Reads one object: its type byte and what follows. `None` when it opened a container.
+    fn object(&mut self) -> Result<Option<Done<S::Id>>, Fault> {
+        let start = self.r.pos();
+        let byte = self.r.u8("type code")?;
+        let leaf = |sink: &mut S, form, a, b| Done {
+            id: sink.leaf_as(byte, form, start as u32, a, b),
+        };
+        let done = match byte {
+            tag::NONE | tag::FALSE | tag::TRUE | tag::STOPITER | tag::ELLIPSIS => Done {
+                id: self.sink.singleton(byte),
+            },
+            tag::INT => {
+                let n = self.u32("int size")? as i32;
+                let at = self.here();
+                self.r.take(n.unsigned_abs() as usize, "int bytes")?;
+                leaf(self.sink, Form::ByteInt, at, n as u32)
+            }
+            tag::BINARY_FLOAT => {
+                let bits = u64::from_le_bytes(self.r.array("float")?);
+                leaf(self.sink, Form::Native, bits as u32, (bits >> 32) as u32)
+            }
+            tag::BINARY_COMPLEX => {
+                let at = self.here();
+                self.r.take(16, "complex")?;
+                leaf(self.sink, Form::Native, at, 16)
+            }
+            tag::STRING => {
+                let (at, payload) = self.sized("bytes payload")?;
+                leaf(self.sink, Form::Native, at, payload.len() as u32)
+            }
+            tag::UNICODE | tag::ASCII => {
+                let (at, payload) = self.sized("str payload")?;
+                if let Err(bad) = text::check_utf8(payload) {
+                    let offset = at as usize + bad;
+                    return Err(Fault::new(ErrorKind::InvalidUtf8, offset, "str payload"));
+                }
+                // An `a` is WTF-8 too, not CPython's Latin-1.
+                leaf(self.sink, Form::Utf8, at, payload.len() as u32)
+            }
+            tag::TUPLE | tag::LIST | tag::SET | tag::FROZENSET => {
+                let n = self.u32("size")?;
+                self.open_sized(byte, Form::Native, start, n, Item::Object, 1)?;
+                return Ok(None);
+            }
+            tag::DICT => {
+                let n = self.u32("size")?;
+                let (id, mark) = self
+                    .sink
+                    .open(byte, start as u32, 0, CodeLayout::RustPython);
+                let mut frame = Frame::new(id, mark, Shape::Dict, Item::Object);
+                frame.total = n;
+                self.stack.open(frame, &self.r)?;
+                return Ok(None);
+            }
+            tag::CODE => {
+                let layout = CodeLayout::RustPython;
+                let (id, mark) = self.sink.open(byte, start as u32, 0, layout);
+                let mut frame = Frame::new(id, mark, Shape::Code, Item::Code);
+                frame.fields = layout.fields();
+                self.stack.open(frame, &self.r)?;
+                return Ok(None);
+            }
+            _ => {
+                let kind = ErrorKind::UnknownTypeCode(byte);
+                return Err(Fault::new(kind, start, "type code"));
+            }
+        };
+        Ok(Some(done))
+    }
+
+    /// Reads the next field of the innermost code object.
+    fn field(&mut self) -> Result<Option<Done<S::Id>>, Fault> {
+        let top = *self.stack.top();
+        let Some(&(_, read)) = CODE.get(top.field) else {
+            return Ok(None); // proven: a full code frame is closed before its fields are read
+        };
+        let start = self.r.pos();
+        match read {
+            Read::Instructions | Read::Locations => {
+                let count = self.u32("count")?;
+                let width = if read == Read::Instructions { 2 } else { 8 };
+                let at = self.r.pos();
+                let len = u64::from(count) * width;
+                let what = if read == Read::Instructions {
+                    "instructions"
+                } else {
+                    "locations"
+                };
+                let bytes = self
+                    .r
+                    .take(usize::try_from(len).unwrap_or(usize::MAX), what)?;
+                if read == Read::Locations {
+                    // OneIndexed: a line number is never 0.
+                    if let Some(i) = bytes
+                        .chunks_exact(8)
+                        .position(|loc| loc.starts_with(&[0; 4]))
+                    {
+                        return Err(Fault::new(ErrorKind::BadValue, at + 8 * i, "line"));
+                    }
+                }
+                let done = self.typeless(Form::Bytes, start as u32, at as u32, len as u32);
+                return Ok(Some(done));
+            }
+            Read::U16 => {
+                let value = u16::from_le_bytes(self.r.array("u16")?);
+                self.stack.code_int(self.sink, i32::from(value));
+            }
+            Read::U32 => {
+                let value = self.u32("u32")?;
+                self.stack.code_int(self.sink, value as i32);
+            }
+            Read::Name => return self.name().map(Some),
+            Read::Bytes => {
+                let (at, payload) = self.sized("bytes payload")?;
+                let len = payload.len() as u32;
+                return Ok(Some(self.typeless(Form::Bytes, start as u32, at, len)));
+            }
+            Read::U32s | Read::Objects | Read::Names => {
+                let (item, min) = match read {
+                    Read::U32s => (Item::U32, 4),
+                    Read::Names => (Item::Name, 4),
+                    _ => (Item::Object, 1),
+                };
+                let n = self.u32("size")?;
+                self.open_sized(0, Form::Tuple, start, n, item, min)?;
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_fields_are_the_ones_read_inline() {
+        for (field, read) in CODE {
+            let int = matches!(read, Read::U16 | Read::U32);
+            assert_eq!(field.kind.is_int(), int, "{}", field.name);
+        }
+    }
+}
