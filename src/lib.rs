@@ -48,6 +48,7 @@ extern crate std;
 pub mod check;
 pub mod code;
 mod decode;
+pub mod dropbox;
 pub mod dump;
 pub mod encode;
 mod error;
