@@ -265,3 +265,43 @@ pub fn differential(python: &Interpreter, dir: &Path) -> String {
     );
     stdout
 }
+
+/// A Markdown table with right-aligned numbers; the first row is the heading.
+pub fn markdown_table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |row: &[String; N]| {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (cell, w))| {
+                if i == 0 {
+                    format!("{cell:<w$}")
+                } else {
+                    format!("{cell:>w$}")
+                }
+            })
+            .collect();
+        format!("| {} |", cells.join(" | "))
+    };
+    let mut out = Vec::new();
+    if let Some((head, body)) = rows.split_first() {
+        out.push(line(head));
+        let rule: Vec<String> = widths
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| match i {
+                0 => "-".repeat(w + 2),
+                _ => format!("{}:", "-".repeat(w + 1)),
+            })
+            .collect();
+        out.push(format!("|{}|", rule.join("|")));
+        out.extend(body.iter().map(line));
+    }
+    out.join("\n")
+}
