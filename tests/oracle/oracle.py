@@ -7,22 +7,28 @@ Runs on every interpreter the tests use (CPython 2.7 and 3.6+, PyPy), so it stic
       DIR/inputs.txt (one hex line per case: "<marshal version> <hex>") and DIR/expect.jsonl (the
       description of marshal.loads(data), made here from the loaded value).
   oracle.py describe --out DIR PYC...
-      Same files for pyc files this interpreter wrote: the body after the header, and its description.
+      Same files for pyc files this interpreter wrote (so its header size): the body after the header, and its description.
   oracle.py compare DIR
       Reads DIR/expect.jsonl and DIR/actual.jsonl (pycmarshal's JSON documents, same order), expands
       pycmarshal's back-references, compares, prints a summary; exit status 1 on any difference.
   oracle.py info
       Prints this interpreter's facts as JSON (version, implementation, magic, marshal version).
+  oracle.py compile --out DIR --count N
+      Copies about N files of this interpreter's standard library into DIR/<variant>/ and compiles each
+      copy with compileall: every invalidation mode and optimization level it has (and -U on Python 2).
 
 The description is the README's JSON form without references: what the value *is*, as this interpreter
 loaded it. Sets compare as multisets.
 """
 
 import binascii
+import io
 import json
 import marshal
 import os
+import platform
 import random
+import re
 import sys
 
 PY2 = sys.version_info[0] == 2
@@ -300,12 +306,11 @@ def cmd_values(args):
     print(cases)
 
 
-def header_size(data):
-    magic = data[0:2]
-    value = bytearray(magic)[0] | bytearray(magic)[1] << 8
-    if 3392 <= value < 5000:
+def header_size():
+    """The header size of the pycs this interpreter writes (PEP 552 from 3.7, source size from 3.3)."""
+    if sys.version_info >= (3, 7):
         return 16
-    if 3210 <= value <= 3391:
+    if sys.version_info >= (3, 3):
         return 12
     return 8
 
@@ -317,7 +322,7 @@ def cmd_describe(args):
             for path in args["paths"]:
                 with open(path, "rb") as f:
                     data = f.read()
-                body = data[header_size(data):]
+                body = data[header_size():]
                 write_case(inputs, expect, -1, body)
     print(len(args["paths"]))
 
@@ -353,8 +358,12 @@ def expand(node, table, interned, building):
         if key in out:
             out[key] = expand(out[key], table, interned, building)
     if "fields" in out:
-        out["fields"] = dict((k, v if isinstance(v, int) else expand(v, table, interned, building))
-                             for k, v in out["fields"].items())
+        # In stream order, which Python 2's dicts do not keep: a string reference (R) needs the
+        # interned string (t) it names expanded first.
+        fields = node["fields"]
+        names = [k for k in code_fields() if k in fields] + [k for k in fields if k not in code_fields()]
+        out["fields"] = dict((k, fields[k] if isinstance(fields[k], int) else
+                              expand(fields[k], table, interned, building)) for k in names)
     if ref is not None:
         building.discard(ref)
         table[ref] = out
@@ -363,37 +372,75 @@ def expand(node, table, interned, building):
     return out
 
 
+# Containers whose loaded order is not the stream order: sets, and Python 2's dicts (hash order).
+UNORDERED = ("set", "frozenset", "dict") if PY2 else ("set", "frozenset")
+# CO_FAST_HIDDEN (3.12+, inlined comprehensions' variables) is set in co_localspluskinds, which Python
+# does not show; describe() rebuilds the kinds from the public attributes, so it cannot know that bit.
+CO_FAST_HIDDEN = 0x10
+
+
+def without_hidden(node):
+    """A code node with the CO_FAST_HIDDEN bits of its co_localspluskinds cleared."""
+    kinds = node.get("fields", {}).get("co_localspluskinds")
+    if isinstance(kinds, dict) and "hex" in kinds:
+        raw = bytearray(binascii.unhexlify(kinds["hex"]))
+        kinds["hex"] = hexlify(bytes(bytearray(b & ~CO_FAST_HIDDEN for b in raw)))
+    return node
+
+
 def canonical(node):
     """A string that equals another's exactly when the two describe the same value (sets as multisets)."""
+    return json.dumps(normalize(node), sort_keys=True)
+
+
+def normalize(node):
+    """The description with unordered containers' items sorted and the hidden-local bits cleared, so
+    that two describe the same value exactly when they are equal."""
     if isinstance(node, list):
-        return "[" + ",".join(canonical(v) for v in node) + "]"
+        return [normalize(v) for v in node]
     if not isinstance(node, dict):
-        return json.dumps(node)
-    parts = []
-    for key in sorted(node):
-        value = node[key]
-        if key == "items":
-            items = [canonical(v) for v in value]
-            if node.get("type") in ("set", "frozenset"):
-                items.sort()
-            parts.append('"items":[' + ",".join(items) + "]")
-        else:
-            parts.append(json.dumps(key) + ":" + canonical(value))
-    return "{" + ",".join(parts) + "}"
+        return node
+    if node.get("type") == "code":
+        node = without_hidden(node)
+    out = dict((k, normalize(v)) for k, v in node.items())
+    if out.get("type") in UNORDERED:
+        out["items"].sort(key=lambda item: json.dumps(item, sort_keys=True))
+    return out
+
+
+def first_difference(want, got, path="root"):
+    """Where two descriptions first differ, and what each has there."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        for key in sorted(set(want) | set(got)):
+            if key not in want or key not in got:
+                return "%s.%s: want %s, got %s" % (path, key, key in want, key in got)
+            if canonical(want[key]) != canonical(got[key]):
+                return first_difference(want[key], got[key], "%s.%s" % (path, key))
+    if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
+        for i, (w, g) in enumerate(zip(want, got)):
+            if canonical(w) != canonical(g):
+                return first_difference(w, g, "%s[%d]" % (path, i))
+    return "%s: want %s, got %s" % (path, canonical(want)[:300], canonical(got)[:300])
+
+
+def read_lines(path):
+    """JSON lines, split on newlines only: the documents may hold U+2028 and other characters that
+    str.splitlines() takes for line ends."""
+    with io.open(path, encoding="utf-8") as f:
+        text = f.read()
+    return [json.loads(line) for line in text.split("\n") if line]
 
 
 def cmd_compare(args):
     directory = args["paths"][0]
-    expected = open(os.path.join(directory, "expect.jsonl")).read().splitlines()
-    actual = open(os.path.join(directory, "actual.jsonl")).read().splitlines()
+    expected = read_lines(os.path.join(directory, "expect.jsonl"))
+    actual = read_lines(os.path.join(directory, "actual.jsonl"))
     if len(expected) != len(actual):
         print("expected %d results, got %d" % (len(expected), len(actual)))
         return 1
     failures = 0
     cycles = 0
-    for i, (want_line, got_line) in enumerate(zip(expected, actual)):
-        want = json.loads(want_line)
-        got = json.loads(got_line)
+    for i, (want, got) in enumerate(zip(expected, actual)):
         problem = None
         if got.get("error") is not None:
             problem = "pycmarshal failed: %s" % (got["error"]["message"],)
@@ -403,8 +450,8 @@ def cmd_compare(args):
             except Cycle:
                 cycles += 1
                 continue
-            if canonical(tree) != canonical(want):
-                problem = "differs:\n  want %s\n  got  %s" % (canonical(want)[:2000], canonical(tree)[:2000])
+            if normalize(tree) != normalize(want):
+                problem = "differs at " + first_difference(want, tree)
         if problem:
             failures += 1
             if failures <= 10:
@@ -414,16 +461,97 @@ def cmd_compare(args):
     return 1 if failures or cycles else 0
 
 
+def magic_word():
+    try:
+        import importlib.util
+        return importlib.util.MAGIC_NUMBER
+    except ImportError:  # Python 2
+        import imp
+        return imp.get_magic()
+
+
 def cmd_info(args):
-    import importlib.util
-    magic = importlib.util.MAGIC_NUMBER
+    magic = bytearray(magic_word())
+    implementation = getattr(sys, "implementation", None)
+    name = implementation.name if implementation else platform.python_implementation().lower()
+    cache_tag = implementation.cache_tag if implementation else "%s-%d%d" % ((name,) + sys.version_info[:2])
     print(json.dumps({
         "version": "%d.%d" % sys.version_info[:2],
-        "implementation": sys.implementation.name,
-        "cache_tag": sys.implementation.cache_tag,
-        "magic": bytearray(magic)[0] | bytearray(magic)[1] << 8,
+        "implementation": name,
+        "cache_tag": cache_tag,
+        "magic": magic[0] | magic[1] << 8,
         "marshal_version": marshal.version,
     }))
+
+
+# --- compiled standard library ---------------------------------------------------------------------
+
+# Files that do not compile on purpose (test data of the standard library's own tests).
+BROKEN = re.compile(r"site-packages|lib2to3/tests/data|bad|tokenizedata|test_future|py2_test_grammar")
+
+
+def stdlib_sample(count):
+    """Every k-th .py file of this interpreter's standard library (sorted by path, so the choice is
+    stable) and the two largest: a spread of kinds of modules, `count` or so in all."""
+    import sysconfig
+    root = sysconfig.get_paths()["stdlib"]
+    paths = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if name.endswith(".py") and not BROKEN.search(path):
+                paths.append(path)
+    paths.sort()
+    step = max(1, len(paths) // max(1, count))
+    chosen = paths[::step][:count]
+    largest = sorted(paths, key=os.path.getsize)[-2:]
+    return root, sorted(set(chosen + largest))
+
+
+def variants():
+    """The kinds of pyc this interpreter's compileall writes: (name, invalidation mode, optimization
+    level, interpreter flag). Python 2 has no optimize argument, so its levels come from -O/-OO, and its
+    -U flag (unicode literals) writes magic + 1."""
+    if PY2:
+        return [("timestamp-0", None, 0, None), ("timestamp-1", None, 1, "-O"),
+                ("timestamp-2", None, 2, "-OO"), ("unicode-0", None, 0, "-U")]
+    if sys.version_info < (3, 7):
+        return [("timestamp-%d" % level, None, level, None) for level in (0, 1, 2)]
+    return [("timestamp-%d" % level, "TIMESTAMP", level, None) for level in (0, 1, 2)] + [
+        ("checked-hash-0", "CHECKED_HASH", 0, None), ("unchecked-hash-0", "UNCHECKED_HASH", 0, None)]
+
+
+def cmd_compile(args):
+    """Copies a sample of the standard library into OUT/<variant>/ (flat: `json/decoder.py` becomes
+    `json__decoder.py`) and compiles each copy with compileall as that variant says."""
+    import compileall
+    import shutil
+    import subprocess
+    out, count = args["--out"], int(args["--count"])
+    root, paths = stdlib_sample(count)
+    stdout, devnull = sys.stdout, open(os.devnull, "w")
+    for name, mode, level, flag in variants():
+        tree = os.path.join(out, name)
+        os.makedirs(tree)
+        for path in paths:
+            flat = os.path.relpath(path, root).replace(os.sep, "__")
+            shutil.copyfile(path, os.path.join(tree, flat))
+        # compileall prints the files that fail to compile on purpose; only the summary is wanted.
+        sys.stdout = devnull
+        try:
+            if flag is not None:
+                code = "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=1)"
+                subprocess.call([sys.executable, flag, "-c", code, tree], stdout=devnull, stderr=devnull)
+            else:
+                options = {} if PY2 else {"optimize": level}
+                if mode is not None:
+                    import py_compile
+                    options["invalidation_mode"] = getattr(py_compile.PycInvalidationMode, mode)
+                compileall.compile_dir(tree, quiet=1, **options)
+        finally:
+            sys.stdout = stdout
+    print(json.dumps({"sources": len(paths), "variants": [v[0] for v in variants()]}))
 
 
 def parse_args(argv):
@@ -444,7 +572,8 @@ def parse_args(argv):
 
 def main():
     command, args = sys.argv[1], parse_args(sys.argv[2:])
-    handlers = {"values": cmd_values, "describe": cmd_describe, "compare": cmd_compare, "info": cmd_info}
+    handlers = {"values": cmd_values, "describe": cmd_describe, "compare": cmd_compare, "info": cmd_info,
+                "compile": cmd_compile}
     return handlers[command](args) or 0
 
 

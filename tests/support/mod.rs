@@ -70,6 +70,8 @@ pub struct Interpreter {
     pub implementation: String,
     pub cache_tag: String,
     pub magic: u16,
+    /// `marshal.version`: the newest format its `marshal.dumps` writes.
+    pub marshal_version: u8,
 }
 
 impl Interpreter {
@@ -108,12 +110,87 @@ pub fn interpreter(program: &Path) -> Option<Interpreter> {
         implementation: info["implementation"].as_str()?.to_string(),
         cache_tag: info["cache_tag"].as_str()?.to_string(),
         magic: info["magic"].as_u64()? as u16,
+        marshal_version: info["marshal_version"].as_u64()? as u8,
     })
 }
 
 /// The machine's `python3`. The tests cannot do without it: it is their main oracle.
 pub fn python3() -> Interpreter {
     interpreter(Path::new("python3")).expect("python3 must be on PATH: it is the tests' oracle")
+}
+
+/// The interpreters the tests use as oracles besides python3, by name: CPython `X.Y` from pyenv (any
+/// patch release under `$(pyenv root)/versions`), `pypy3` from `PATH`. `None`, with a message saying the
+/// test skips it, when it is not there.
+pub fn oracle_interpreter(name: &str, test: &str) -> Option<Interpreter> {
+    let program = match name {
+        "pypy3" => Some(PathBuf::from("pypy3")),
+        minor => pyenv_versions()
+            .into_iter()
+            .find(|dir| {
+                let file = dir.file_name().unwrap().to_string_lossy().into_owned();
+                file.strip_prefix(minor).is_some_and(|rest| {
+                    rest.starts_with('.') && !rest.contains(['a', 'b', 'r', '-'])
+                })
+            })
+            .map(|dir| dir.join("bin/python")),
+    };
+    let found = program.as_deref().and_then(interpreter);
+    if found.is_none() {
+        eprintln!("SKIPPED {test}: no {name} interpreter (pyenv or PATH)");
+    }
+    found
+}
+
+/// The folders of the interpreters pyenv installed, if any.
+fn pyenv_versions() -> Vec<PathBuf> {
+    let root = Command::new("pyenv")
+        .arg("root")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        .or_else(|| std::env::var_os("PYENV_ROOT").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".pyenv")));
+    match root.map(|root| root.join("versions")) {
+        Some(dir) if dir.is_dir() => read_dir_sorted(&dir),
+        _ => Vec::new(),
+    }
+}
+
+/// A sample of about `count` files of `python`'s standard library compiled by its own compileall in
+/// every way it can (see `oracle.py compile`), once per machine. Returns (variant, pyc) pairs: variants
+/// are `timestamp-0`..`timestamp-2`, `checked-hash-0`, `unchecked-hash-0` (3.7+), `unicode-0` (2.x -U).
+pub fn compiled_sample(python: &Interpreter, count: usize) -> Vec<(String, PathBuf)> {
+    let name = format!("sample-{}-{}-{count}", python.cache_tag, python.magic);
+    let dir = fixture_root().join(&name);
+    if !dir.join("done").exists() {
+        let work = fixture_root().join(format!("{name}.tmp{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).unwrap();
+        let work_arg = work.to_string_lossy().into_owned();
+        let count_arg = count.to_string();
+        oracle(
+            python,
+            &["compile", "--out", &work_arg, "--count", &count_arg],
+        );
+        std::fs::write(work.join("done"), "").unwrap();
+        if std::fs::rename(&work, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+    }
+    let mut files = Vec::new();
+    for variant in read_dir_sorted(&dir).into_iter().filter(|p| p.is_dir()) {
+        let label = variant.file_name().unwrap().to_string_lossy().into_owned();
+        for suffix in [".pyc", ".pyo"] {
+            files.extend(
+                files_under(&variant, suffix)
+                    .into_iter()
+                    .map(|path| (label.clone(), path)),
+            );
+        }
+    }
+    files
 }
 
 pub fn oracle_script() -> PathBuf {
@@ -160,7 +237,8 @@ pub fn fixture_root() -> PathBuf {
 }
 
 /// The standard library of `python` compiled by its own compileall into a fixture folder, once: the
-/// given invalidation mode, optimization levels 0, 1 and 2. Returns every `.pyc` written.
+/// given invalidation mode, optimization levels 0, 1 and 2. Returns every `.pyc` written. Needs 3.9+
+/// (`compileall -o`); [`compiled_sample`] covers every interpreter.
 pub fn compiled_stdlib(python: &Interpreter, mode: &str) -> Vec<PathBuf> {
     let name = format!("stdlib-{}-{}-{mode}", python.cache_tag, python.magic);
     let dir = fixture_root().join(&name);
@@ -174,9 +252,10 @@ pub fn compiled_stdlib(python: &Interpreter, mode: &str) -> Vec<PathBuf> {
             .output()
             .unwrap();
         let stdlib = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        // The environment variable rather than `-X pycache_prefix`: 3.12+ compileall runs its workers
+        // from a forkserver, which does not pass -X options on, so they would write nothing.
         let status = Command::new(&python.program)
-            .arg("-X")
-            .arg(format!("pycache_prefix={}", work.display()))
+            .env("PYTHONPYCACHEPREFIX", &work)
             .args([
                 "-m",
                 "compileall",
