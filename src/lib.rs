@@ -58,6 +58,7 @@ pub mod fuzzing;
 pub mod generate;
 pub mod graalpy;
 pub mod header;
+pub mod infer;
 pub mod json;
 pub mod magic;
 #[cfg(feature = "std")]
