@@ -7,7 +7,7 @@
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pycmarshal::check::{self, Checker, Report, Summary};
-use pycmarshal::{Implementation, Options, Python, dump, json};
+use pycmarshal::{Implementation, Options, Python, dump, infer, json};
 use rayon::prelude::*;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -124,9 +124,14 @@ struct DumpArgs {
     /// Read the data as this version wrote it, whatever the magic says: 3.11, 2.7, pypy3.9.
     #[arg(long, value_name = "X.Y", value_parser = parse_python)]
     python: Option<Python>,
-    /// The file is raw marshal data (marshal.dumps output), without a .pyc header.
+    /// The file is raw marshal data (marshal.dumps output, or a .pyc body whose header a packer
+    /// stripped). Without --python, the version is inferred from the data's structure.
     #[arg(long)]
     no_header: bool,
+    /// Ignore the header: infer where the marshal data starts and which version wrote it from its
+    /// structure (for unknown or wrong magic numbers).
+    #[arg(long, conflicts_with_all = ["no_header", "python"])]
+    infer: bool,
     /// Start each line with the byte offset of the object it shows.
     #[arg(long)]
     offsets: bool,
@@ -387,8 +392,36 @@ fn run_dump(args: &DumpArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     if let Some(python) = args.python {
         options = options.python(python);
     }
-    let partial = if args.no_header {
-        options.parse_marshal_tolerant(&data)
+    // Inference: where the data starts, and the most plausible way to read it.
+    let inferred = match (args.infer, args.no_header && args.python.is_none()) {
+        (true, _) => infer::infer_pyc(&data),
+        (false, true) => Some((0, infer::infer_version(&data))),
+        (false, false) => None,
+    };
+    let mut body = &data[..];
+    if let Some((start, candidates)) = &inferred {
+        body = data.get(*start..).unwrap_or_default();
+        if let Some(best) = candidates.first() {
+            options = best.options();
+        }
+        eprintln!(
+            "{}: inferred: {}{}",
+            args.file.display(),
+            infer::summary(candidates),
+            if args.infer {
+                format!("; marshal data from byte {start}")
+            } else {
+                String::new()
+            }
+        );
+    } else if args.infer {
+        eprintln!(
+            "{}: inferred: no header size and reading decode the data",
+            args.file.display()
+        );
+    }
+    let partial = if args.no_header || inferred.is_some() {
+        options.parse_marshal_tolerant(body)
     } else {
         options.parse_pyc_tolerant(&data)
     };

@@ -818,3 +818,38 @@ fn dump_python_reads_a_file_whose_magic_is_unknown_as_that_version() {
     );
     assert!(text.contains("co_names: ('x', 'name', 'f')"), "{text}");
 }
+
+#[test]
+fn dump_no_header_infers_the_version_of_a_stripped_body() {
+    let tree = Tree::new();
+    let path = tree.path(&tree.cache("t"));
+    let data = std::fs::read(&path).unwrap();
+    let body = tree.root().join("body.bin");
+    std::fs::write(&body, &data[16..]).unwrap();
+    let output = pyc(&["dump", "--no-header", body.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let python = support::python3().python();
+    let reading = pycmarshal::infer::READINGS
+        .iter()
+        .find(|r| r.covers(python))
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("inferred: {}", reading.versions())),
+        "{stderr}"
+    );
+    let whole = stdout(&pyc(&["dump", path.to_str().unwrap()]));
+    assert!(whole.ends_with(&stdout(&output)), "{whole}");
+}
+
+#[test]
+fn dump_infer_reads_a_file_whose_magic_is_unknown_from_its_structure() {
+    let tree = Tree::new();
+    let path = tree.path(&tree.cache("t"));
+    patch(&path, 0, &[0x34, 0x12]);
+    let output = pyc(&["dump", "--infer", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("marshal data from byte 16"), "{stderr}");
+    assert!(stdout(&output).contains("co_names: ('x', 'name', 'f')"));
+}
