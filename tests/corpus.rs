@@ -25,14 +25,6 @@ struct Row {
     foreign: bool,
 }
 
-/// Folders in version order: `1.5` before `1.10`, CPython before the other implementations.
-fn folder_key(label: &str) -> (bool, String, Vec<u32>) {
-    let digits = label.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-    let prefix = label[..label.len() - digits.len()].to_string();
-    let numbers = digits.split('.').filter_map(|n| n.parse().ok()).collect();
-    (!prefix.is_empty(), prefix, numbers)
-}
-
 #[test]
 fn every_cpython_and_pypy_file_of_the_shared_corpus_parses_strictly() {
     let test = "every_cpython_and_pypy_file_of_the_shared_corpus_parses_strictly";
@@ -42,7 +34,7 @@ fn every_cpython_and_pypy_file_of_the_shared_corpus_parses_strictly() {
     let mut rows: BTreeMap<_, (String, Row)> = BTreeMap::new();
     for (label, path) in support::corpus_files(&corpus) {
         let row = &mut rows
-            .entry(folder_key(&label))
+            .entry(support::version_order(&label))
             .or_insert_with(|| (label.clone(), Row::default()))
             .1;
         row.files += 1;

@@ -7,6 +7,7 @@
 mod support;
 
 use pycmarshal::{Options, Pyc};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Cut points of a file of `len` bytes: all of them under 64 KiB, else 1 000 and some.
@@ -23,16 +24,26 @@ fn cut_points(len: usize) -> Vec<usize> {
     }
 }
 
-/// Checks every cut of every file on all cores; returns the number of prefixes checked.
-fn check_prefixes(files: &[PathBuf]) -> usize {
+/// Checks every cut of every file on all cores; returns the number of prefixes checked per file.
+fn check_prefixes(files: &[(String, PathBuf)]) -> Vec<usize> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(threads)).collect();
+    let chunks: Vec<&[(String, PathBuf)]> = files.chunks(files.len().div_ceil(threads)).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.iter().map(check_file).sum::<usize>()))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(_, path)| check_file(path))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).sum()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     })
 }
 
@@ -68,19 +79,18 @@ fn check_file(path: &PathBuf) -> usize {
 
 #[test]
 fn every_prefix_of_real_files_is_truncated() {
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut sources = Vec::new();
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
     if let Some(corpus) = support::corpus("every_prefix_of_real_files_is_truncated (corpus part)") {
-        let corpus_files: Vec<PathBuf> = support::corpus_files(&corpus)
-            .into_iter()
-            .filter(|(_, path)| {
-                let data = std::fs::read(path).unwrap();
-                pycmarshal::parse_pyc(&data).is_ok()
-            })
-            .map(|(_, path)| path)
-            .collect();
-        sources.push(format!("{} shared-corpus files", corpus_files.len()));
-        files.extend(corpus_files);
+        // Every file of every version that parses (the GraalPy, RustPython and Dropbox payloads are
+        // another reader's).
+        files.extend(
+            support::corpus_files(&corpus)
+                .into_iter()
+                .filter(|(_, path)| {
+                    let data = std::fs::read(path).unwrap();
+                    pycmarshal::parse_pyc(&data).is_ok()
+                }),
+        );
     }
     // The standard library: every 16th file by name under 16 KiB (a spread of kinds of modules), and
     // the ten largest (through their cut points).
@@ -97,13 +107,23 @@ fn every_prefix_of_real_files_is_truncated() {
         .collect();
     all.sort();
     stdlib.extend(all.iter().rev().take(10).map(|(_, path)| path.clone()));
-    sources.push(format!("{} {} stdlib files", stdlib.len(), python.label()));
-    files.extend(stdlib);
+    let label = format!("{} stdlib", python.label());
+    files.extend(stdlib.into_iter().map(|path| (label.clone(), path)));
     let prefixes = check_prefixes(&files);
-    println!(
-        "{prefixes} prefixes of {} files ({}) all truncated",
-        files.len(),
-        sources.join(", ")
-    );
+    let mut by_label: BTreeMap<_, (String, usize, usize)> = BTreeMap::new();
+    for ((label, _), n) in files.iter().zip(&prefixes) {
+        let row = by_label
+            .entry(support::version_order(label))
+            .or_insert_with(|| (label.clone(), 0, 0));
+        row.1 += 1;
+        row.2 += n;
+    }
+    let mut rows = vec![["files of", "files", "prefixes, all truncated"].map(String::from)];
+    for (label, count, cuts) in by_label.values() {
+        rows.push([label.clone(), count.to_string(), cuts.to_string()]);
+    }
+    let total: usize = prefixes.iter().sum();
+    rows.push(["total".into(), files.len().to_string(), total.to_string()]);
+    println!("{}", support::markdown_table(&rows));
     assert!(files.len() >= 500, "only {} files", files.len());
 }

@@ -22,6 +22,15 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// A sort key that puts corpus folders in version order: `1.5` before `1.10`, CPython before the other
+/// implementations (`pypy3.9`, `graal3.10`).
+pub fn version_order(label: &str) -> (bool, String, Vec<u32>) {
+    let digits = label.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let prefix = label[..label.len() - digits.len()].to_string();
+    let numbers = digits.split('.').filter_map(|n| n.parse().ok()).collect();
+    (!prefix.is_empty(), prefix, numbers)
+}
+
 /// Every `.pyc` under the corpus, with its folder name (the version label), sorted.
 pub fn corpus_files(corpus: &Path) -> Vec<(String, PathBuf)> {
     let mut files = Vec::new();
