@@ -96,8 +96,9 @@ impl Options {
     /// Parses a `.pyc` file: header, then one code object filling the rest of the input.
     pub fn parse_pyc<'a>(&self, data: &'a [u8]) -> Result<Pyc<'a>, Error> {
         let header = header::parse(data, self.python)?;
-        let mut builder = Builder::new(data, header.python);
-        let (root, error) = self.body(data, Some(&header), &mut builder, false);
+        let reading = self.reading(data, Some(&header));
+        let mut builder = Builder::new(data, reading.0);
+        let (root, error) = self.body(data, Some(&header), reading, &mut builder, false);
         match error {
             Some(error) => Err(error),
             None => Ok(Pyc {
@@ -121,8 +122,9 @@ impl Options {
                 };
             }
         };
-        let mut builder = Builder::new(data, header.python);
-        let (root, error) = self.body(data, Some(&header), &mut builder, true);
+        let reading = self.reading(data, Some(&header));
+        let mut builder = Builder::new(data, reading.0);
+        let (root, error) = self.body(data, Some(&header), reading, &mut builder, true);
         Partial {
             header: Some(header),
             objects: builder.finish(root),
@@ -133,7 +135,11 @@ impl Options {
     /// Checks a `.pyc` file as [`Options::parse_pyc`] does, keeping nothing.
     pub fn validate_pyc(&self, data: &[u8]) -> Result<Header, Error> {
         let header = header::parse(data, self.python)?;
-        match self.body(data, Some(&header), &mut Discard, false).1 {
+        let reading = self.reading(data, Some(&header));
+        match self
+            .body(data, Some(&header), reading, &mut Discard, false)
+            .1
+        {
             Some(error) => Err(error),
             None => Ok(header),
         }
@@ -141,8 +147,9 @@ impl Options {
 
     /// Parses raw marshal data (`marshal.dumps` output): one object filling the input.
     pub fn parse_marshal<'a>(&self, data: &'a [u8]) -> Result<Objects<'a>, Error> {
-        let mut builder = Builder::new(data, self.python_or_latest());
-        match self.body(data, None, &mut builder, false) {
+        let reading = self.reading(data, None);
+        let mut builder = Builder::new(data, reading.0);
+        match self.body(data, None, reading, &mut builder, false) {
             (_, Some(error)) => Err(error),
             (root, None) => Ok(builder.finish(root)),
         }
@@ -150,8 +157,9 @@ impl Options {
 
     /// Parses raw marshal data as far as it can.
     pub fn parse_marshal_tolerant<'a>(&self, data: &'a [u8]) -> Partial<'a> {
-        let mut builder = Builder::new(data, self.python_or_latest());
-        let (root, error) = self.body(data, None, &mut builder, true);
+        let reading = self.reading(data, None);
+        let mut builder = Builder::new(data, reading.0);
+        let (root, error) = self.body(data, None, reading, &mut builder, true);
         Partial {
             header: None,
             objects: builder.finish(root),
@@ -161,7 +169,8 @@ impl Options {
 
     /// Checks raw marshal data as [`Options::parse_marshal`] does, keeping nothing.
     pub fn validate_marshal(&self, data: &[u8]) -> Result<(), Error> {
-        match self.body(data, None, &mut Discard, false).1 {
+        let reading = self.reading(data, None);
+        match self.body(data, None, reading, &mut Discard, false).1 {
             Some(error) => Err(error),
             None => Ok(()),
         }
@@ -171,24 +180,47 @@ impl Options {
         self.python.unwrap_or(Python::LATEST)
     }
 
-    /// Decodes the object after the header (or at 0 without one) into `sink`. With a header, the root
-    /// must be a code object. Errors come in the order a reader meets them: a root that is not code,
-    /// then whatever stops the decoder, then trailing bytes. `keep_going` decodes even when the root is
-    /// not code, for the tolerant parse.
+    /// How to decode the body: the version whose dialect to read, and the code layout. The options
+    /// decide if they say; else the header's magic, whose table entry may list other readings to try
+    /// when its own does not decode the file ([`crate::magic::ALTERNATIVES`]).
+    fn reading(&self, data: &[u8], header: Option<&Header>) -> (Python, CodeLayout) {
+        let python = header.map_or(self.python_or_latest(), |h| h.python);
+        let entry = header.and_then(|h| h.entry);
+        let table = match (self.layout, entry) {
+            (Some(layout), _) => return (python, layout),
+            (None, Some(entry)) if self.python.is_none() => (python, entry.code),
+            _ => return (python, python.code_layout()),
+        };
+        let alternatives = entry.map_or(&[][..], |entry| entry.alternatives());
+        if alternatives.is_empty() {
+            return table;
+        }
+        // The first reading that decodes the file; if none does, the one that reads furthest, so that a
+        // file cut short is reported as truncated rather than as misread early on.
+        let mut best = (table, 0);
+        for reading in core::iter::once(table).chain(alternatives.iter().copied()) {
+            match self.body(data, header, reading, &mut Discard, false).1 {
+                None => return reading,
+                Some(error) if error.offset() > best.1 => best = (reading, error.offset()),
+                Some(_) => {}
+            }
+        }
+        best.0
+    }
+
+    /// Decodes the object after the header (or at 0 without one) into `sink`, as `reading` says. With
+    /// a header, the root must be a code object. Errors come in the order a reader meets them: a root
+    /// that is not code, then whatever stops the decoder, then trailing bytes. `keep_going` decodes even
+    /// when the root is not code, for the tolerant parse.
     fn body<S: Forms>(
         &self,
         data: &[u8],
         header: Option<&Header>,
+        (python, layout): (Python, CodeLayout),
         sink: &mut S,
         keep_going: bool,
     ) -> (Option<S::Id>, Option<Error>) {
         let start = header.map_or(0, Header::size);
-        let python = header.map_or(self.python_or_latest(), |h| h.python);
-        let layout = match (self.layout, header.and_then(|h| h.entry)) {
-            (Some(layout), _) => layout,
-            (None, Some(entry)) if self.python.is_none() => entry.code,
-            _ => python.code_layout(),
-        };
         let unreadable = match layout.format() {
             Format::Encrypted => Some(ErrorKind::Encrypted),
             Format::Unreadable => Some(ErrorKind::ForeignFormat),

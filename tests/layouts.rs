@@ -1,0 +1,90 @@
+//! Magics whose code-object layout the sources disagree on are read every way they list
+//! (`magic::ALTERNATIVES`): the table's layout first, the others where it does not decode the file. The
+//! corpus has no file with these magics, so real files of the neighbouring versions are given them.
+
+mod support;
+
+use pycmarshal::{CodeLayout, Python};
+use std::path::PathBuf;
+
+/// The first corpus file whose magic is `magic`.
+fn corpus_file(magic: u16) -> Option<Vec<u8>> {
+    let corpus = support::corpus("layouts")?;
+    support::corpus_files(&corpus)
+        .into_iter()
+        .map(|(_, path): (String, PathBuf)| std::fs::read(path).unwrap())
+        .find(|data| data.len() > 16 && u16::from_le_bytes([data[0], data[1]]) == magic)
+}
+
+/// `data` with its magic replaced (bytes 2-3 stay CR LF).
+fn with_magic(mut data: Vec<u8>, magic: u16) -> Vec<u8> {
+    data[..2].copy_from_slice(&magic.to_le_bytes());
+    data
+}
+
+/// The layout and dialect a file was read with.
+fn read_as(data: &[u8]) -> (CodeLayout, Python) {
+    let pyc = pycmarshal::parse_pyc(data).unwrap_or_else(|e| panic!("{e}"));
+    (pyc.code().unwrap().layout(), pyc.objects.python())
+}
+
+/// CPython's table says PEP 570 added `co_posonlyargcount` at 3410; xdis reads 3410 and 3411 without
+/// it. Both kinds of file are read.
+#[test]
+fn magics_3410_and_3411_are_read_with_or_without_posonlyargcount() {
+    let (Some(with), Some(without)) = (corpus_file(3413), corpus_file(3401)) else {
+        return;
+    };
+    let python = Python::cpython(3, 8);
+    for magic in [3410, 3411] {
+        let data = with_magic(with.clone(), magic);
+        assert_eq!(read_as(&data), (CodeLayout::V3_8, python), "{magic} with");
+        let data = with_magic(without.clone(), magic);
+        assert_eq!(
+            read_as(&data),
+            (CodeLayout::V3_0, python),
+            "{magic} without"
+        );
+    }
+}
+
+/// The table's reading wins wherever it decodes the file: a 3.8 file is never read as 3.0's layout.
+#[test]
+fn the_tables_reading_comes_first() {
+    let Some(data) = corpus_file(3413) else {
+        return;
+    };
+    let data = with_magic(data, 3410);
+    let entry = pycmarshal::parse_pyc(&data).unwrap().header.entry.unwrap();
+    assert_eq!(entry.code, CodeLayout::V3_8);
+    assert_eq!(
+        entry.alternatives(),
+        &[(Python::cpython(3, 8), CodeLayout::V3_0)]
+    );
+    assert_eq!(read_as(&data).0, CodeLayout::V3_8);
+}
+
+/// py3k development magics before 3091 wrote names as byte strings and interned them into a Python 2
+/// style table; before 3030 code objects had no keyword-only count. A 2.7 body under magic 3000 is read
+/// with 2.x's fields in 2.x's dialect; a 3.0 body under 3010 with 3.0's fields; under 3050 with 3.0's
+/// fields in 3.0's own dialect, which the table gives.
+#[test]
+fn py3k_development_magics_are_read_as_their_neighbours() {
+    let (Some(py27), Some(py30)) = (corpus_file(62211), corpus_file(3131)) else {
+        return;
+    };
+    let (py2, py3) = (Python::cpython(2, 7), Python::cpython(3, 0));
+    assert_eq!(
+        read_as(&with_magic(py27.clone(), 3000)),
+        (CodeLayout::V2_3, py2)
+    );
+    assert_eq!(
+        read_as(&with_magic(py30.clone(), 3010)),
+        (CodeLayout::V3_0, py3)
+    );
+    assert_eq!(read_as(&with_magic(py30, 3050)), (CodeLayout::V3_0, py3));
+    // A file cut short is truncated under the reading that reads furthest, not misread under another.
+    let cut = with_magic(py27, 3000);
+    let error = pycmarshal::parse_pyc(&cut[..cut.len() - 1]).unwrap_err();
+    assert!(error.is_truncated(), "{error}");
+}
