@@ -12,8 +12,8 @@
 
 mod support;
 
-use pycmarshal::Invalidation;
 use pycmarshal::check::source_hash;
+use pycmarshal::{CodeLayout, Invalidation};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use support::Interpreter;
@@ -37,10 +37,12 @@ fn check_interpreter(name: &str) {
     let values = differential_values(&python);
     let random = clock.elapsed();
     let bodies = differential_bodies(&python, &files);
+    let corpus = differential_corpus(&python);
     let variants: Vec<String> = by_variant.iter().map(|(v, n)| format!("{v} {n}")).collect();
     println!(
         "{}: stdlib files parsed strictly by variant: {}; {hashes} source hashes equal; {values}; \
-         compiled bodies: {bodies} (compile {compiled:.1?}, random values {:.1?}, bodies {:.1?})",
+         compiled bodies: {bodies}; corpus files of its layout: {corpus} (compile {compiled:.1?}, \
+         random values {:.1?}, bodies and corpus {:.1?})",
         python.label(),
         variants.join(", "),
         random - compiled,
@@ -172,6 +174,43 @@ fn differential_bodies(python: &Interpreter, files: &[(String, PathBuf)]) -> Str
     args.extend(paths.iter().map(String::as_str));
     support::oracle(python, &args);
     support::differential(python, dir.path()).trim().to_string()
+}
+
+/// The corpus files of other versions with this interpreter's code layout and dialect, which its
+/// `marshal.loads` can build (from 3.11 on, only its own version's: code objects are specialised when
+/// built, and another version's bytecode has no business there). Returns the comparison's summary.
+fn differential_corpus(python: &Interpreter) -> String {
+    let Some(corpus) = support::corpus("interpreters (corpus part)") else {
+        return "no corpus".into();
+    };
+    let version = python.python();
+    let layout = version.code_layout();
+    let dir = support::tempdir();
+    let mut paths = Vec::new();
+    for (_, path) in support::corpus_files(&corpus) {
+        let data = std::fs::read(&path).unwrap();
+        let Ok(header) = pycmarshal::header::parse(&data, None) else {
+            continue;
+        };
+        let (Some(entry), Ok(_)) = (header.entry, pycmarshal::parse_pyc(&data)) else {
+            continue;
+        };
+        let same_dialect = entry.python.dialect() == version.dialect();
+        let buildable = layout != CodeLayout::V3_11
+            || (entry.python.major, entry.python.minor) == (version.major, version.minor);
+        if entry.code == layout && same_dialect && buildable {
+            let body = dir.path().join(format!("{}.bin", paths.len()));
+            std::fs::write(&body, &data[header.size()..]).unwrap();
+            paths.push(body.to_string_lossy().into_owned());
+        }
+    }
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let out_arg = out.to_string_lossy().into_owned();
+    let mut args = vec!["describe", "--out", &out_arg, "--skip", "0"];
+    args.extend(paths.iter().map(String::as_str));
+    support::oracle(python, &args);
+    support::differential(python, &out).trim().to_string()
 }
 
 #[test]
