@@ -16,6 +16,7 @@ fn stripped_corpus_files_infer_their_own_layout() {
     // Per true layout: files, the true layout ranked first, a reading of the true version ranked first.
     let mut by_layout: BTreeMap<String, [usize; 3]> = BTreeMap::new();
     let mut misses = Vec::new();
+    let mut same_layout = Vec::new();
     for (label, path) in support::corpus_files(&corpus) {
         let data = std::fs::read(&path).unwrap();
         let Ok(pyc) = pycmarshal::parse_pyc(&data) else {
@@ -29,11 +30,15 @@ fn stripped_corpus_files_infer_their_own_layout() {
         let candidates = infer_version(body);
         let row = by_layout.entry(format!("{truth:?}")).or_default();
         row[0] += 1;
-        if candidates
-            .first()
-            .is_some_and(|c| c.reading.covers(pyc.header.python))
-        {
-            row[2] += 1;
+        match candidates.first() {
+            Some(first) if first.reading.covers(pyc.header.python) => row[2] += 1,
+            Some(first) => same_layout.push(format!(
+                "{label}/{} ({}): {}",
+                path.file_name().unwrap().to_string_lossy(),
+                pyc.header.python,
+                first.reading.versions()
+            )),
+            None => {}
         }
         match candidates.iter().position(|c| c.reading.layout == truth) {
             Some(0) => row[1] += 1,
@@ -83,6 +88,9 @@ fn stripped_corpus_files_infer_their_own_layout() {
         percent(total[2], total[0]),
     ]);
     println!("{}", support::markdown_table(&rows));
+    for line in &same_layout {
+        println!("  another version of the same layout first: {line}");
+    }
     for miss in &misses {
         println!("  not first: {miss}");
     }
