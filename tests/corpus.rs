@@ -7,15 +7,6 @@ mod support;
 use pycmarshal::{Implementation, Invalidation, Object, Value};
 use std::collections::BTreeMap;
 
-/// Files written by these are not CPython marshal underneath; another part of the crate reads them, and
-/// its own tests hold it to them. Here they are counted, not required.
-fn foreign(implementation: Implementation) -> bool {
-    matches!(
-        implementation,
-        Implementation::GraalPy | Implementation::RustPython | Implementation::Dropbox
-    )
-}
-
 /// One row of the table: a corpus folder (the version read from the magic by xdis's table).
 #[derive(Default)]
 struct Row {
@@ -41,7 +32,7 @@ fn every_cpython_and_pypy_file_of_the_shared_corpus_parses_strictly() {
         let data = std::fs::read(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if let Ok(header) = pycmarshal::header::parse(&data, None) {
-            row.foreign |= foreign(header.python.implementation);
+            row.foreign |= support::foreign(&header);
         }
         match pycmarshal::parse_pyc(&data) {
             Ok(pyc) => {

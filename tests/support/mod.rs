@@ -22,6 +22,17 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// True for files whose payload is not CPython marshal (GraalPy, RustPython, Dropbox): another part of
+/// the crate reads them, and its own tests hold it to them.
+pub fn foreign(header: &pycmarshal::Header) -> bool {
+    matches!(
+        header.python.implementation,
+        pycmarshal::Implementation::GraalPy
+            | pycmarshal::Implementation::RustPython
+            | pycmarshal::Implementation::Dropbox
+    )
+}
+
 /// A sort key that puts corpus folders in version order: `1.5` before `1.10`, CPython before the other
 /// implementations (`pypy3.9`, `graal3.10`).
 pub fn version_order(label: &str) -> (bool, String, Vec<u32>) {
