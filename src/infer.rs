@@ -158,8 +158,8 @@ pub fn infer_version(data: &[u8]) -> Vec<Candidate> {
 pub const HEADER_SIZES: [usize; 4] = [16, 12, 8, 0];
 
 /// Where the marshal data of a `.pyc` file with an unknown or untrustworthy header starts, and the
-/// readings of what follows: the first of [`HEADER_SIZES`] after which some reading decodes to the end,
-/// the one with the most plausible best candidate when several do. `None` when nothing decodes.
+/// readings of what follows: the header size after which the most plausible reading decodes to the end
+/// (the first of [`HEADER_SIZES`] among equals). `None` when nothing decodes after any of them.
 pub fn infer_pyc(data: &[u8]) -> Option<(usize, Vec<Candidate>)> {
     HEADER_SIZES
         .iter()

@@ -1,11 +1,11 @@
-//! Inferring the version of headerless data: every corpus file with its header stripped. The true layout
-//! must always be among the candidates (it decodes strictly), and should rank first; the table also says
-//! how often the first reading is one of the true version itself (rather than another version with the
-//! same layout).
+//! Inferring the version of headerless data: every corpus file with its header stripped (and, whole,
+//! the size of its header, as for a file whose magic is unknown). The true layout must always be among
+//! the candidates (it decodes strictly), and should rank first; the table also says how often the first
+//! reading is one of the true version itself (rather than another version with the same layout).
 
 mod support;
 
-use pycmarshal::infer::infer_version;
+use pycmarshal::infer::{infer_pyc, infer_version};
 use std::collections::BTreeMap;
 
 #[test]
@@ -28,6 +28,13 @@ fn stripped_corpus_files_infer_their_own_layout() {
             .entry
             .map_or(pyc.header.python.code_layout(), |e| e.code);
         let body = &data[pyc.header.size()..];
+        let found = infer_pyc(&data).map(|(start, _)| start);
+        assert_eq!(
+            found,
+            Some(pyc.header.size()),
+            "{}: header size",
+            path.display()
+        );
         let candidates = infer_version(body);
         let row = by_layout.entry(format!("{truth:?}")).or_default();
         row[0] += 1;
