@@ -79,7 +79,8 @@ pub(crate) trait Sink {
     fn open(&mut self, byte: u8, offset: u32, count: u32, layout: CodeLayout) -> (Self::Id, u32);
     /// Item `index` of the sized container opened with `mark`.
     fn item(&mut self, mark: u32, index: u32, id: Self::Id);
-    /// The next key, value or field of the innermost dict or code object.
+    /// The next key, value or field of the innermost dict or code object; a complete dict's last push is
+    /// its terminating NULL (the singleton of the byte as stored).
     fn push(&mut self, id: Self::Id);
     /// The next integer fields of the code object `code`.
     fn code_ints(&mut self, code: Self::Id, values: &[i32]);
@@ -372,7 +373,7 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
             tag::DICT => return self.open(byte, start, 0, Shape::Dict),
             tag::FROZENDICT if !python2 => return self.open(byte, start, 0, Shape::Dict),
             tag::SLICE if !python2 => return self.open(byte, start, 3, Shape::Sized),
-            tag::NULL => return self.null(start),
+            tag::NULL => return self.null(byte, start),
             _ => return Err(self.unknown(byte, start)),
         };
         Ok(Some(done))
@@ -457,10 +458,16 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
         Fault::new(kind, self.r.pos(), "type code")
     }
 
-    /// A NULL ends the dict whose key it stands for; anywhere else it is an error.
-    fn null(&mut self, start: u32) -> Result<Option<Done<S::Id>>, Fault> {
+    /// A NULL ends the dict whose key it stands for; anywhere else it is an error. The terminator goes
+    /// to the sink as the dict's last item: CPython accepts it with FLAG_REF set (and registers
+    /// nothing), so a byte-exact writer must know which byte ended the dict.
+    fn null(&mut self, byte: u8, start: u32) -> Result<Option<Done<S::Id>>, Fault> {
         match &self.top {
-            frame if frame.shape == Shape::Dict && frame.count % 2 == 0 => Ok(self.finish()),
+            frame if frame.shape == Shape::Dict && frame.count % 2 == 0 => {
+                let terminator = self.sink.singleton(byte);
+                self.sink.push(terminator);
+                Ok(self.finish())
+            }
             _ => Err(Fault::new(
                 ErrorKind::UnexpectedNull,
                 start as usize,

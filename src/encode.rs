@@ -210,7 +210,8 @@ pub fn write_object(root: Object<'_, '_>, e: &mut Encoder) -> Result<(), Error> 
             }
             Value::Slice(items) => stack.extend(items.iter().rev().map(Task::Object)),
             Value::Dict(pairs) | Value::FrozenDict(pairs) => {
-                stack.push(Task::Byte(tag::NULL));
+                // The terminator as stored: CPython accepts a flagged NULL there.
+                stack.push(Task::Byte(pairs.terminator().unwrap_or(tag::NULL)));
                 for (key, value) in pairs.iter().rev() {
                     stack.push(Task::Object(value));
                     stack.push(Task::Object(key));

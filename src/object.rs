@@ -979,6 +979,9 @@ impl<'o, 'a> Items<'o, 'a> {
 }
 
 /// The pairs of a dict, in stream order.
+///
+/// The items are the keys and values in turn, then, when the dict is complete, the NULL that ended it:
+/// CPython accepts that NULL with FLAG_REF set, so the table keeps which byte it was.
 #[derive(Copy, Clone, Debug)]
 pub struct Pairs<'o, 'a> {
     items: Items<'o, 'a>,
@@ -993,6 +996,18 @@ impl<'o, 'a> Pairs<'o, 'a> {
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The type byte of the NULL that ended the dict (`0`, or `0` with FLAG_REF); `None` when a fault cut
+    /// the dict short (tolerant parses).
+    pub fn terminator(&self) -> Option<u8> {
+        // An odd item count is the terminator after the pairs, or a key whose value was cut off, which is
+        // never a NULL (a NULL key ends the dict).
+        if self.items.len() % 2 == 0 {
+            return None;
+        }
+        let last = self.items.iter().next_back()?;
+        (last.type_code() == tag::NULL).then(|| last.type_byte())
     }
 
     /// The (key, value) pairs. A key whose value was cut off (tolerant parses) is left out.

@@ -431,3 +431,20 @@ fn random_mutations_of_real_files_give_only_results_or_typed_errors() {
     }
     println!("{mutations} mutations: {ok} still parse, errors by kind {errors:?}");
 }
+
+#[test]
+fn a_dict_may_end_with_a_flagged_null_which_is_kept() {
+    // CPython reads the type byte's flag off before it sees the NULL, and registers nothing for it.
+    let data = b"{N\xce\xb0";
+    assert_eq!(python3_loads(data), Ok(()));
+    let objects = pycmarshal::parse_marshal(data).unwrap();
+    assert!(objects.refs().next().is_none());
+    let Some(pycmarshal::Value::Dict(pairs)) = objects.root().map(|root| root.value()) else {
+        panic!("not a dict");
+    };
+    assert_eq!((pairs.len(), pairs.terminator()), (1, Some(0xb0)));
+    assert_eq!(
+        pycmarshal::encode::write_marshal(&objects).unwrap(),
+        data.to_vec()
+    );
+}
