@@ -49,9 +49,14 @@ pub fn parse(data: &[u8]) {
 /// A generated object graph: it parses, is written back byte for byte, and (marshal 3+) normalizes to
 /// bytes that parse, to the same value digest, and normalize to themselves.
 pub fn roundtrip(data: &[u8]) {
-    let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(data)) else {
-        return;
-    };
+    if let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(data)) {
+        roundtrip_sample(&sample);
+    }
+}
+
+/// [`roundtrip`]'s property on one sample, so that a finding can be replayed as the sample itself,
+/// whatever the generator makes of the fuzzer's bytes later.
+pub fn roundtrip_sample(sample: &Sample) {
     let options = Options::new().python(sample.python);
     let objects = match options.parse_marshal(&sample.data) {
         Ok(objects) => objects,
@@ -77,9 +82,13 @@ pub fn roundtrip(data: &[u8]) {
 
 /// A generated object graph cut short, at every byte: always `truncated`.
 pub fn truncate(data: &[u8]) {
-    let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(data)) else {
-        return;
-    };
+    if let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(data)) {
+        truncate_sample(&sample);
+    }
+}
+
+/// [`truncate`]'s property on one sample.
+pub fn truncate_sample(sample: &Sample) {
     let options = Options::new().python(sample.python);
     for cut in 0..sample.data.len() {
         let prefix = sample.data.get(..cut).unwrap_or_default();
