@@ -12,7 +12,10 @@
 //! - FLAG_REF is set exactly on the objects a back-reference uses;
 //! - set and frozenset items are written in a canonical order: by a 128-bit digest of each item's value
 //!   (CPython 3.11+ sorts by marshal bytes; any order that only the value decides makes the bytes
-//!   reproducible, and a digest needs no recursion and no copy of shared sub-values).
+//!   reproducible, and a digest needs no recursion and no copy of shared sub-values). Items that reach
+//!   a cycle come last, in the order they came: their digest depends on where the walk entered the
+//!   cycle, so sorting them by it would let normalizing the output again reorder them. CPython cannot
+//!   load such a set anyway (a list, dict or set is unhashable, and a tuple holding itself has no hash).
 //!
 //! It works in three passes over the table, each with its own stack: values get classes (equal classes,
 //! equal values) and digests; a walk in output order finds which objects are referred back to; the same
@@ -153,8 +156,12 @@ enum Event<'o, 'a> {
 #[derive(Copy, Clone)]
 struct Info {
     class: u32,
+    /// Only the value decides it, unless `cyclic`.
     digest: u128,
     mergeable: bool,
+    /// Whether a cycle is reachable from the object: then its digest depends on which object of the
+    /// cycle the walk met first, that is, on stream order.
+    cyclic: bool,
 }
 
 struct Values<'o, 'a> {
@@ -222,38 +229,38 @@ impl<'o, 'a> Values<'o, 'a> {
         let mut hasher = SipHasher13::new();
         hasher.write_u8(code);
         let mut mergeable = !matches!(code, tag::LIST | tag::DICT | tag::SET);
+        let mut cyclic = false;
         if children.is_empty() && !is_container(code) {
             let mut e = Encoder::default();
             self.payload(object, &mut e);
             key.extend_from_slice(&e.out);
             hasher.write(&e.out);
         } else {
-            let mut parts: Vec<(u32, u128)> = children
+            // Each child's class, digest, whether it reaches a cycle, and the child.
+            let mut parts: Vec<(u32, u128, bool, Object<'o, 'a>)> = children
                 .iter()
                 .map(|&child| match self.info.get(&child.resolve().id()) {
-                    Some(info) => (info.class, info.digest),
+                    Some(info) => (info.class, info.digest, info.cyclic, child),
                     // A back-reference to a container still open: a cycle, which only identity can
                     // describe.
                     None => {
                         mergeable = false;
-                        (self.unique_class(), 0)
+                        (self.unique_class(), 0, true, child)
                     }
                 })
                 .collect();
+            cyclic = parts.iter().any(|&(_, _, cyclic, _)| cyclic);
             if matches!(code, tag::SET | tag::FROZENSET) {
-                let mut items: Vec<(u128, Object<'o, 'a>)> = parts
-                    .iter()
-                    .zip(children)
-                    .map(|(&(_, digest), &child)| (digest, child))
-                    .collect();
-                items.sort_by_key(|&(digest, _)| digest);
-                parts.sort_by_key(|&(_, digest)| digest);
-                let items = items.into_iter().map(|(_, child)| child).collect();
+                // The sort is stable: items that reach a cycle keep their order, after the others.
+                parts.sort_by_key(|&(_, digest, cyclic, _)| {
+                    (cyclic, if cyclic { 0 } else { digest })
+                });
+                let items = parts.iter().map(|&(_, _, _, child)| child).collect();
                 self.sorted.insert(object.id(), items);
             }
             key.extend((parts.len() as u32).to_le_bytes());
             hasher.write_u32(parts.len() as u32);
-            for (class, digest) in parts {
+            for (class, digest, _, _) in parts {
                 key.extend(class.to_le_bytes());
                 hasher.write_u128(digest);
             }
@@ -280,6 +287,7 @@ impl<'o, 'a> Values<'o, 'a> {
             class,
             digest,
             mergeable,
+            cyclic,
         }
     }
 
