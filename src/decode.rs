@@ -292,10 +292,19 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                     let value = self.r.i32("int")?;
                     self.leaf(byte, start, value as u32, 0, OTHER)
                 }
-                tag::CODE | tag::OLD_CODE => match self.open(byte, start, 0, Shape::Code)? {
+                tag::CODE => match self.open(byte, start, 0, Shape::Code)? {
                     Some(done) => done,
                     None => continue,
                 },
+                // Only Python 1.0-1.2 wrote `C`, with their own fields; CPython 1.3 and later do not
+                // know the code. Read elsewhere, it would be a code object that no writer could put back
+                // as the version's `c`.
+                tag::OLD_CODE if self.layout == CodeLayout::V1_0 => {
+                    match self.open(byte, start, 0, Shape::Code)? {
+                        Some(done) => done,
+                        None => continue,
+                    }
+                }
                 _ => match self.rare(byte, start)? {
                     Some(done) => done,
                     None => continue,

@@ -448,3 +448,25 @@ fn a_dict_may_end_with_a_flagged_null_which_is_kept() {
         data.to_vec()
     );
 }
+
+#[test]
+fn an_old_style_code_object_is_read_only_where_python_1_0_to_1_2_wrote_it() {
+    // `C` with the 1.0 fields: CPython 1.3 and later have no such type code.
+    let old = b"Cs\x00\x00\x00\x00(\x00\x00\x00\x00(\x00\x00\x00\x00z\x00z\x00";
+    rejects(
+        old,
+        ErrorKind::UnknownTypeCode(b'C'),
+        0,
+        "type code",
+        "unknown type code",
+    );
+    // Had it been read, normalizing would have written it as `c`, which the version reads with its own
+    // fields: bytes that no longer parse.
+    let old_1_0 =
+        b"Cs\x00\x00\x00\x00[\x00\x00\x00\x00[\x00\x00\x00\x00s\x00\x00\x00\x00s\x00\x00\x00\x00";
+    let options = Options::new().python(Python::cpython(1, 0));
+    assert!(options.parse_marshal(old_1_0).is_ok());
+    let options = Options::new().python(Python::cpython(2, 7));
+    let error = options.parse_marshal(old_1_0).unwrap_err();
+    assert_eq!(error.kind(), &ErrorKind::UnknownTypeCode(b'C'));
+}
