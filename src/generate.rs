@@ -1,5 +1,6 @@
 //! Valid marshal data from unstructured bytes, for fuzzing: every type code, nested, with shared
-//! references and cycles, in the dialects of Python 1, 2 and 3 at marshal versions 0 to 5.
+//! references and cycles, in the dialects of Python 1, 2 and 3 (and PyPy's) at marshal versions 0 to 6,
+//! with every code-object layout.
 //!
 //! A fuzzer that feeds raw bytes to the parser mostly exercises its first error; a [`Sample`] is valid by
 //! construction, so the fuzzer explores deep structure, and the round-trip and truncation properties can
@@ -10,7 +11,8 @@
 use crate::code::{CodeLayout, FieldKind};
 use crate::decode::tag;
 use crate::encode::Encoder;
-use crate::magic::Python;
+use crate::magic::{Implementation, Python};
+use alloc::string::String;
 use alloc::vec::Vec;
 use arbitrary::{Arbitrary, Result, Unstructured};
 
@@ -25,20 +27,40 @@ pub struct Sample {
     pub data: Vec<u8>,
 }
 
-/// The dialects generated: a version, its code-object layout, and the highest marshal version it reads.
-const DIALECTS: [(Python, u8); 6] = [
+/// The dialects generated: a version (hence its code-object layout and string rules) and the highest
+/// marshal version it reads. One per code layout, and PyPy 3.2's `s` names.
+const DIALECTS: [(Python, u8); 13] = [
+    (Python::cpython(1, 0), 0),
+    (Python::cpython(1, 3), 0),
     (Python::cpython(1, 5), 0),
+    (Python::cpython(2, 1), 0),
     (Python::cpython(2, 7), 2),
+    (pypy(3, 2), 2),
     (Python::cpython(3, 7), 4),
+    (Python::cpython(3, 8), 4),
     (Python::cpython(3, 10), 4),
     (Python::cpython(3, 11), 4),
+    (pypy(3, 11), 4),
     (Python::cpython(3, 14), 5),
+    (Python::cpython(3, 15), 6),
 ];
+
+/// PyPy `major.minor`.
+const fn pypy(major: u8, minor: u8) -> Python {
+    Python {
+        implementation: Implementation::PyPy,
+        major,
+        minor,
+    }
+}
 
 /// Nesting beyond this is cut short: samples stay small and the generator's own recursion bounded.
 const MAX_DEPTH: u32 = 12;
 /// Objects beyond this are scalars only.
 const MAX_OBJECTS: u32 = 400;
+/// One string, bytes object or sequence in this many is long: past 255, where the short forms (`z`,
+/// `)`) end.
+const LONG_ONE_IN: u32 = 48;
 
 impl<'a> Arbitrary<'a> for Sample {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Sample> {
@@ -59,6 +81,21 @@ impl<'a> Arbitrary<'a> for Sample {
             version,
             data: g.e.out,
         })
+    }
+}
+
+/// True one time in `n`; false once the input is used up (where `Unstructured::ratio` says true), so
+/// that the rare choices do not fill the tail of every sample.
+fn one_in(u: &mut Unstructured<'_>, n: u32) -> Result<bool> {
+    Ok(u.int_in_range(1..=n)? == n)
+}
+
+/// A length: mostly up to `short`, one in [`LONG_ONE_IN`] past 255.
+fn length(u: &mut Unstructured<'_>, short: u32) -> Result<u32> {
+    if one_in(u, LONG_ONE_IN)? {
+        u.int_in_range(250..=300)
+    } else {
+        u.int_in_range(0..=short)
     }
 }
 
@@ -89,6 +126,15 @@ impl Generator {
     /// Whether to set FLAG_REF on the next object (marshal 3+ only).
     fn flag(&mut self, u: &mut Unstructured<'_>) -> Result<u8> {
         Ok(if self.version >= 3 && u.ratio(1, 3)? {
+            tag::FLAG_REF
+        } else {
+            0
+        })
+    }
+
+    /// FLAG_REF now and then (marshal 3+), where CPython reads and ignores it.
+    fn rare_flag(&self, u: &mut Unstructured<'_>) -> Result<u8> {
+        Ok(if self.version >= 3 && one_in(u, 16)? {
             tag::FLAG_REF
         } else {
             0
@@ -129,7 +175,8 @@ impl Generator {
                     tag::ELLIPSIS,
                     tag::STOPITER,
                 ])?;
-                self.e.u8(code);
+                // CPython ignores FLAG_REF on a singleton: it takes no slot.
+                self.e.u8(code | self.rare_flag(u)?);
                 Ok(())
             }
             1 => self.int(u),
@@ -192,7 +239,7 @@ impl Generator {
             self.finish(slot);
         } else {
             let slot = self.start(tag::FLOAT, flag, true);
-            self.float_text(value);
+            self.float_text(u, value)?;
             self.finish(slot);
         }
         Ok(())
@@ -208,27 +255,33 @@ impl Generator {
             self.finish(slot);
         } else {
             let slot = self.start(tag::COMPLEX, flag, true);
-            self.float_text(real);
-            self.float_text(imag);
+            self.float_text(u, real)?;
+            self.float_text(u, imag)?;
             self.finish(slot);
         }
         Ok(())
     }
 
-    /// A `u8`-length float text, in the shortest exponent form (`1.5e300`, `-inf`, `nan`).
-    fn float_text(&mut self, value: f64) {
-        let mut text = alloc::format!("{value:e}");
-        if value.is_nan() {
-            text = "nan".into();
+    /// A `u8`-length float text: Python's repr (`0.1`, `1e+300`, `-inf`), as CPython writes it, or the
+    /// shortest exponent form (`1e-1`, `1e300`).
+    fn float_text(&mut self, u: &mut Unstructured<'_>, value: f64) -> Result<()> {
+        let mut text = String::new();
+        if u.arbitrary()? {
+            crate::number::write_float_repr(&mut text, value);
+        } else if value.is_nan() {
+            text.push_str("nan");
+        } else {
+            text = alloc::format!("{value:e}");
         }
         self.e.sized(true, text.as_bytes());
+        Ok(())
     }
 
     fn bytes(&mut self, u: &mut Unstructured<'_>) -> Result<()> {
         let flag = self.flag(u)?;
         let slot = self.start(tag::STRING, flag, true);
-        let len = u.int_in_range(0..=64usize)?;
-        self.e.sized(false, take(u, len)?);
+        let len = length(u, 64)?;
+        self.e.sized(false, take(u, len as usize)?);
         self.finish(slot);
         Ok(())
     }
@@ -240,29 +293,31 @@ impl Generator {
             return self.text2(u, name);
         }
         let flag = self.flag(u)?;
-        let len = u.int_in_range(0..=40usize)?;
+        if name && self.python.dialect().byte_names && u.arbitrary()? {
+            // PyPy 3.2 wrote identifiers as bytes.
+            let slot = self.start(tag::STRING, flag, true);
+            let len = u.int_in_range(0..=16usize)?;
+            self.e.sized(false, take(u, len)?);
+            self.finish(slot);
+            return Ok(());
+        }
+        let len = length(u, 40)? as usize;
         let mut kinds = alloc::vec![tag::UNICODE];
         if self.version >= 3 {
             kinds.push(tag::INTERNED);
         }
         if self.version >= 4 {
-            kinds.extend([
-                tag::ASCII,
-                tag::ASCII_INTERNED,
-                tag::SHORT_ASCII,
-                tag::SHORT_ASCII_INTERNED,
-            ]);
+            kinds.extend([tag::ASCII, tag::ASCII_INTERNED]);
+            if len <= 255 {
+                kinds.extend([tag::SHORT_ASCII, tag::SHORT_ASCII_INTERNED]);
+            }
         }
         let code = *u.choose(&kinds)?;
         let slot = self.start(code, flag, true);
         let mut payload = Vec::new();
         if matches!(code, tag::UNICODE | tag::INTERNED) {
             for _ in 0..len {
-                let cp = match u.int_in_range(0..=3)? {
-                    0 => u.int_in_range(0xd800..=0xdfffu32)?, // a lone surrogate
-                    1 => u.int_in_range(0x80..=0x10ffffu32)?,
-                    _ => u.int_in_range(0x20..=0x7eu32)?,
-                };
+                let cp = self.code_point(u)?;
                 crate::text::push_utf8(&mut payload, cp);
             }
         } else {
@@ -273,6 +328,16 @@ impl Generator {
         self.e.sized(short, &payload);
         self.finish(slot);
         Ok(())
+    }
+
+    /// A code point of a `u` or `t` string: ASCII mostly, any other, or a lone surrogate (which CPython
+    /// reads and writes with `surrogatepass`).
+    fn code_point(&mut self, u: &mut Unstructured<'_>) -> Result<u32> {
+        match u.int_in_range(0..=3)? {
+            0 => u.int_in_range(0xd800..=0xdfffu32),
+            1 => u.int_in_range(0x80..=0x10ffffu32),
+            _ => u.int_in_range(0x20..=0x7eu32),
+        }
     }
 
     /// A Python 2 string: `s`, interned `t` (which feeds the `R` table), a reference `R`, or `u`.
@@ -291,7 +356,11 @@ impl Generator {
             }
             2 if !name => {
                 self.e.u8(tag::UNICODE);
-                let text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                let mut text = Vec::new();
+                for _ in 0..len {
+                    let cp = self.code_point(u)?;
+                    crate::text::push_utf8(&mut text, cp);
+                }
                 self.e.sized(false, &text);
             }
             _ => {
@@ -321,8 +390,8 @@ impl Generator {
 
     fn sequence(&mut self, u: &mut Unstructured<'_>, depth: u32) -> Result<()> {
         let flag = self.flag(u)?;
-        let len = u.int_in_range(0..=6u32)?;
-        let code = if self.version >= 4 && u.ratio(2, 3)? {
+        let len = length(u, 6)?;
+        let code = if self.version >= 4 && len <= 255 && u.ratio(2, 3)? {
             tag::SMALL_TUPLE
         } else {
             *u.choose(&[tag::TUPLE, tag::LIST])?
@@ -340,14 +409,18 @@ impl Generator {
         Ok(())
     }
 
+    /// A dict (its slot usable at once) or, at marshal 6, a frozendict (usable once built).
     fn dict(&mut self, u: &mut Unstructured<'_>, depth: u32) -> Result<()> {
         let flag = self.flag(u)?;
-        let slot = self.start(tag::DICT, flag, true);
+        let frozen = self.version >= 6 && u.ratio(1, 3)?;
+        let code = if frozen { tag::FROZENDICT } else { tag::DICT };
+        let slot = self.start(code, flag, !frozen);
         for _ in 0..u.int_in_range(0..=4)? {
             self.object(u, depth + 1)?;
             self.object(u, depth + 1)?;
         }
-        self.e.u8(tag::NULL);
+        // The terminating NULL may carry FLAG_REF, which CPython ignores.
+        self.e.u8(tag::NULL | self.rare_flag(u)?);
         self.finish(slot);
         Ok(())
     }
@@ -380,7 +453,13 @@ impl Generator {
     /// A code object of the dialect's layout, each field of the type it must have.
     fn code(&mut self, u: &mut Unstructured<'_>, depth: u32) -> Result<()> {
         let flag = self.flag(u)?;
-        let slot = self.start(tag::CODE, flag, false);
+        // Python 1.0-1.2 wrote `C`; there `c` reads with the same fields.
+        let code = if self.layout == CodeLayout::V1_0 && u.ratio(3, 4)? {
+            tag::OLD_CODE
+        } else {
+            tag::CODE
+        };
+        let slot = self.start(code, flag, false);
         for field in self.layout.fields() {
             match field.kind {
                 FieldKind::Int16 => self.e.i16(u.arbitrary()?),
@@ -395,7 +474,8 @@ impl Generator {
                 FieldKind::Text => self.name(u)?,
                 FieldKind::Tuple | FieldKind::Sequence => {
                     let flag = self.flag(u)?;
-                    let slot = self.start(tag::TUPLE, flag, true);
+                    let code = self.field_sequence(u, field.kind)?;
+                    let slot = self.start(code, flag, true);
                     let len = u.int_in_range(0..=4u32)?;
                     self.e.i32(len as i32);
                     for _ in 0..len {
@@ -405,7 +485,8 @@ impl Generator {
                 }
                 FieldKind::Names | FieldKind::SequenceOfNames => {
                     let flag = self.flag(u)?;
-                    let slot = self.start(tag::TUPLE, flag, true);
+                    let code = self.field_sequence(u, field.kind)?;
+                    let slot = self.start(code, flag, true);
                     let len = u.int_in_range(0..=4u32)?;
                     self.e.i32(len as i32);
                     for _ in 0..len {
@@ -419,6 +500,17 @@ impl Generator {
         }
         self.finish(slot);
         Ok(())
+    }
+
+    /// The container of a code object's sequence field: a tuple, or a list where the layout allows one
+    /// (Python 1.0's consts and names).
+    fn field_sequence(&mut self, u: &mut Unstructured<'_>, kind: FieldKind) -> Result<u8> {
+        let list = matches!(kind, FieldKind::Sequence | FieldKind::SequenceOfNames);
+        Ok(if list && u.arbitrary()? {
+            tag::LIST
+        } else {
+            tag::TUPLE
+        })
     }
 
     /// An identifier: a string the code-object fields accept.

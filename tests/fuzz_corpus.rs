@@ -129,3 +129,17 @@ fn the_sample_findings_hold_in_the_generator_driven_targets() {
         fuzzing::truncate_sample(&sample);
     }
 }
+
+#[test]
+fn the_generator_reaches_every_code_layout() {
+    use arbitrary::{Arbitrary, Unstructured};
+    let mut layouts = std::collections::BTreeSet::new();
+    for data in pseudo_random_inputs(3000) {
+        if let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(&data)) {
+            layouts.insert(format!("{:?}", sample.python.code_layout()));
+        }
+    }
+    for layout in pycmarshal::CodeLayout::ALL {
+        assert!(layouts.contains(&format!("{layout:?}")), "{layout:?}");
+    }
+}
