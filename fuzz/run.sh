@@ -18,7 +18,7 @@ for target in "${targets[@]}"; do
   log="fuzz/$target.log"
   status=0
   cargo +nightly fuzz run "$target" "fuzz/corpus/$target" corpus/pyc corpus/marshal -- \
-    -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 \
+    -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1 \
     || status=$?
   grep -E '^(INFO: seed corpus|Done|stat::number_of_executed_units|stat::peak_rss|SUMMARY)|panicked' "$log" || true
   if [ "$status" -ne 0 ]; then
