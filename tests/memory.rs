@@ -102,6 +102,13 @@ fn a_million_flagged_empty_tuples() {
 }
 
 #[test]
+fn a_million_empty_dicts() {
+    // Each keeps its terminating NULL, as an item, beside its node.
+    within_bound("empty dicts", &list_of(N, b"{0"));
+    within_bound("flagged empty dicts", &list_of(N, b"\xfb\xb0"));
+}
+
+#[test]
 fn a_million_back_references() {
     let mut data = list_of(N, b"r\x00\x00\x00\x00");
     data[0] |= 0x80; // the list itself is slot 0
