@@ -56,6 +56,8 @@ pub(crate) fn utf8_code_points(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
 }
 
 /// Appends `cp` in UTF-8, surrogates included (as CPython's `surrogatepass` writes them).
+/// Only the writers that build strings need it (normalizing and generating).
+#[cfg(any(feature = "std", feature = "arbitrary", test))]
 pub(crate) fn push_utf8(out: &mut alloc::vec::Vec<u8>, cp: u32) {
     let cont = |shift: u32| 0x80 | ((cp >> shift) & 0x3f) as u8;
     match cp {
