@@ -137,6 +137,22 @@ const fn f(name: &'static str, kind: FieldKind) -> Field {
     Field { name, kind }
 }
 
+/// A row of a foreign reader's table (GraalPy's, RustPython's): a field and how that reader reads it.
+pub(crate) const fn row<R>(name: &'static str, kind: FieldKind, read: R) -> (Field, R) {
+    (f(name, kind), read)
+}
+
+/// The fields of a foreign reader's table, as [`CodeLayout::fields`] lists them.
+pub(crate) const fn fields_of<R, const N: usize>(table: &[(Field, R); N]) -> [Field; N] {
+    let mut out = [table[0].0; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = table[i].0;
+        i += 1;
+    }
+    out
+}
+
 use FieldKind::{Bytes, Int16, Int32, Names, Sequence, SequenceOfNames, Text, Tuple};
 
 const V1_0: &[Field] = &[

@@ -157,6 +157,17 @@ pub(crate) struct Outcome<I> {
     pub error: Option<Error>,
 }
 
+impl<I> Outcome<I> {
+    /// What every decoder returns for input longer than [`MAX_INPUT`], before reading a byte.
+    pub(crate) fn too_large(data: &[u8], start: usize) -> Option<Self> {
+        (data.len() > MAX_INPUT).then(|| Outcome {
+            root: None,
+            end: start,
+            error: Some(Fault::new(ErrorKind::InputTooLarge, 0, "input").at(Vec::new())),
+        })
+    }
+}
+
 struct Decoder<'a, 's, S: Sink> {
     r: Reader<'a>,
     max_depth: usize,
@@ -183,13 +194,8 @@ pub(crate) fn decode<S: Sink>(
     cfg: Config,
     sink: &mut S,
 ) -> Outcome<S::Id> {
-    if data.len() > MAX_INPUT {
-        let error = Fault::new(ErrorKind::InputTooLarge, 0, "input").at(Vec::new());
-        return Outcome {
-            root: None,
-            end: start,
-            error: Some(error),
-        };
+    if let Some(outcome) = Outcome::too_large(data, start) {
+        return outcome;
     }
     let root = Frame {
         id: sink.singleton(tag::NULL),
@@ -357,14 +363,14 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
             }
             tag::FLOAT => {
                 let at = self.here();
-                self.float_text("float text")?;
+                number::read_float_text(&mut self.r, "float text")?;
                 let len = self.here() - at;
                 self.leaf(byte, start, at, len, OTHER)
             }
             tag::COMPLEX => {
                 let at = self.here();
-                self.float_text("complex real part")?;
-                self.float_text("complex imaginary part")?;
+                number::read_float_text(&mut self.r, "complex real part")?;
+                number::read_float_text(&mut self.r, "complex imaginary part")?;
                 let len = self.here() - at;
                 self.leaf(byte, start, at, len, OTHER)
             }
@@ -698,17 +704,6 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
         };
         let at = self.here();
         Ok((at, self.r.take(n, what)?))
-    }
-
-    /// A text float: `u8` length and ASCII digits.
-    fn float_text(&mut self, what: &'static str) -> Result<(), Fault> {
-        let n = self.r.u8("float length")?;
-        let at = self.r.pos();
-        let text = self.r.take(usize::from(n), what)?;
-        match number::parse_float_text(text) {
-            Some(_) => Ok(()),
-            None => Err(Fault::new(ErrorKind::BadFloatText, at, what)),
-        }
     }
 
     /// A long: signed digit count, then that many 15-bit digits, checked as CPython checks them.

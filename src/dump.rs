@@ -220,13 +220,7 @@ fn write_node<'o, 'a>(
             write_code_title(out, object);
             end_line(out, false);
             let fields: Vec<_> = code.fields().collect();
-            if !code.is_complete() {
-                stack.push(Task::Line {
-                    text: "<incomplete>",
-                    depth: inner,
-                    comma: false,
-                });
-            }
+            push_incomplete(stack, object, inner);
             for (field, value) in fields.into_iter().rev() {
                 stack.push(match value {
                     FieldValue::Int(value) => Task::Int {
@@ -249,14 +243,7 @@ fn write_node<'o, 'a>(
                 Value::Dict(_) => ("{", "}"),
                 _ => ("frozendict({", "})"),
             };
-            out.push_str(open);
-            end_line(out, false);
-            stack.push(Task::Line {
-                text: close,
-                depth,
-                comma,
-            });
-            push_incomplete(stack, object, inner);
+            open_block(out, stack, object, (open, close), depth, comma);
             for (key, value) in pairs.iter().rev() {
                 let mut text = String::new();
                 if write_inline(&mut text, key, WIDTH, INLINE_LEVELS) {
@@ -295,14 +282,7 @@ fn write_node<'o, 'a>(
             return;
         }
     };
-    out.push_str(open);
-    end_line(out, false);
-    stack.push(Task::Line {
-        text: close,
-        depth,
-        comma,
-    });
-    push_incomplete(stack, object, inner);
+    open_block(out, stack, object, (open, close), depth, comma);
     for item in items.iter().rev() {
         stack.push(Task::Node {
             object: item,
@@ -311,6 +291,26 @@ fn write_node<'o, 'a>(
             comma: true,
         });
     }
+}
+
+/// Opens a container's block: its opening text on this line, its closing text queued at `depth`, and
+/// a marker first inside when a fault cut it short.
+fn open_block<'o, 'a>(
+    out: &mut String,
+    stack: &mut Vec<Task<'o, 'a>>,
+    object: Object<'o, 'a>,
+    (open, close): (&str, &'static str),
+    depth: usize,
+    comma: bool,
+) {
+    out.push_str(open);
+    end_line(out, false);
+    stack.push(Task::Line {
+        text: close,
+        depth,
+        comma,
+    });
+    push_incomplete(stack, object, depth + 1);
 }
 
 fn push_incomplete<'o, 'a>(stack: &mut Vec<Task<'o, 'a>>, object: Object<'o, 'a>, depth: usize) {
@@ -451,7 +451,7 @@ fn write_scalar(out: &mut String, object: Object<'_, '_>) -> bool {
         let what = match target.value() {
             Value::Code(code) => code.qualname().map(|name| alloc::format!("code {name}")),
             Value::Ref(_) | Value::StringRef(_) => Some(String::from("invalid")),
-            other => Some(String::from(kind_name(&other))),
+            other => Some(String::from(other.type_name())),
         };
         let _ = write!(out, "<ref {index}: {}>", what.as_deref().unwrap_or("code"));
         return true;
@@ -487,20 +487,6 @@ fn write_scalar(out: &mut String, object: Object<'_, '_>) -> bool {
         _ => return false,
     }
     true
-}
-
-fn kind_name(value: &Value<'_, '_>) -> &'static str {
-    match value {
-        Value::Tuple(_) => "tuple",
-        Value::List(_) => "list",
-        Value::Set(_) => "set",
-        Value::FrozenSet(_) => "frozenset",
-        Value::Dict(_) => "dict",
-        Value::FrozenDict(_) => "frozendict",
-        Value::Slice(_) => "slice",
-        Value::Code(_) => "code",
-        _ => "object",
-    }
 }
 
 /// Python's `repr(complex)`: `1j`, `(1.5-2j)`, `(-0+1j)`; parts without a `.0`.

@@ -10,7 +10,7 @@ use crate::decode::tag;
 use crate::error::{Context, Error, ErrorKind};
 use crate::header::{Header, Invalidation};
 use crate::magic::HeaderLayout;
-use crate::object::{FieldValue, Object, Objects, Value};
+use crate::object::{Object, Objects, Part, Value};
 use crate::parse::Pyc;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -139,29 +139,22 @@ fn incomplete(object: Option<Object<'_, '_>>) -> Error {
     Error::new(ErrorKind::Incomplete, offset, context)
 }
 
-/// Work left for the writer, last first: it keeps its own stack, as the decoder does.
-enum Task<'o, 'a> {
-    Object(Object<'o, 'a>),
-    Byte(u8),
-    Int16(i32),
-    Int32(i32),
-}
-
 /// Writes `root` and everything under it as stored.
 pub fn write_object(root: Object<'_, '_>, e: &mut Encoder) -> Result<(), Error> {
-    let mut stack = vec![Task::Object(root)];
-    while let Some(task) = stack.pop() {
-        let object = match task {
-            Task::Object(object) => object,
-            Task::Byte(byte) => {
+    // Work left, last first: the writer keeps its own stack, as the decoder does.
+    let mut stack = vec![Part::Object(root)];
+    while let Some(part) = stack.pop() {
+        let object = match part {
+            Part::Object(object) => object,
+            Part::Byte(byte) => {
                 e.u8(byte);
                 continue;
             }
-            Task::Int16(value) => {
+            Part::Int(kind, value) if kind.is_int16() => {
                 e.i16(value as i16);
                 continue;
             }
-            Task::Int32(value) => {
+            Part::Int(_, value) => {
                 e.i32(value);
                 continue;
             }
@@ -206,26 +199,11 @@ pub fn write_object(root: Object<'_, '_>, e: &mut Encoder) -> Result<(), Error> 
                 } else {
                     e.i32(items.len() as i32);
                 }
-                stack.extend(items.iter().rev().map(Task::Object));
+                object.push_parts(&mut stack);
             }
-            Value::Slice(items) => stack.extend(items.iter().rev().map(Task::Object)),
-            Value::Dict(pairs) | Value::FrozenDict(pairs) => {
-                // The terminator as stored: CPython accepts a flagged NULL there.
-                stack.push(Task::Byte(pairs.terminator().unwrap_or(tag::NULL)));
-                for (key, value) in pairs.iter().rev() {
-                    stack.push(Task::Object(value));
-                    stack.push(Task::Object(key));
-                }
-            }
-            Value::Code(code) => {
-                let fields: Vec<_> = code.fields().collect();
-                for (field, value) in fields.into_iter().rev() {
-                    stack.push(match value {
-                        FieldValue::Object(object) => Task::Object(object),
-                        FieldValue::Int(value) if field.kind.is_int16() => Task::Int16(value),
-                        FieldValue::Int(value) => Task::Int32(value),
-                    });
-                }
+            // Parts as stored: a dict's terminator keeps the FLAG_REF CPython accepts there.
+            Value::Slice(_) | Value::Dict(_) | Value::FrozenDict(_) | Value::Code(_) => {
+                object.push_parts(&mut stack)
             }
             Value::Ref(index) | Value::StringRef(index) => e.i32(index as i32),
         }

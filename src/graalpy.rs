@@ -21,12 +21,11 @@
 //! Values without a type byte (the elements of arrays, the strings and arrays of code units) are
 //! objects of type byte 0, read as what they are; arrays read as tuples, sparse tables as dicts.
 
-use crate::code::{CodeLayout, Field, FieldKind, Format};
+use crate::code::{CodeLayout, Field, FieldKind, Format, fields_of, row};
 use crate::decode::{Outcome, tag};
 use crate::error::{ErrorKind, Fault};
 use crate::number;
 use crate::object::{Form, Forms};
-use crate::parse::MAX_INPUT;
 use crate::reader::Reader;
 use crate::stack::{Done, Frame, NO_SLOT, Shape, Stack, UNCOUNTED};
 use crate::text;
@@ -73,74 +72,60 @@ enum Read {
     UnitEnd,
 }
 
-const fn f(name: &'static str, kind: FieldKind, read: Read) -> (Field, Read) {
-    (Field { name, kind }, read)
-}
-
 use FieldKind::{Bytes, Dict, Int32, Names, Text, Tuple, UInt8};
 
 /// A code unit (`BytecodeCodeUnit`), in stream order: Python's attribute names where Python sees the
 /// field, GraalPy's Java names for the others.
 const UNIT: [(Field, Read); 27] = [
-    f("fileVersion", UInt8, Read::Version),
-    f("co_name", Text, Read::Str),
-    f("co_qualname", Text, Read::Str),
-    f("co_argcount", Int32, Read::Int),
-    f("co_kwonlyargcount", Int32, Read::Int),
-    f("co_posonlyargcount", Int32, Read::Int),
-    f("co_stacksize", Int32, Read::Int),
-    f("co_code", Bytes, Read::Bytes),
-    f("srcOffsetTable", Bytes, Read::Bytes),
-    f("co_flags", Int32, Read::Int),
-    f("co_names", Names, Read::Strings),
-    f("co_varnames", Names, Read::Strings),
-    f("co_cellvars", Names, Read::Strings),
-    f("co_freevars", Names, Read::Strings),
-    f("cell2arg", Tuple, Read::Ints),
-    f("co_consts", Tuple, Read::Objects),
-    f("primitiveConstants", Tuple, Read::Longs),
-    f("exceptionHandlerRanges", Tuple, Read::Ints),
-    f("conditionProfileCount", Int32, Read::Int),
-    f("startLine", Int32, Read::Int),
-    f("startColumn", Int32, Read::Int),
-    f("endLine", Int32, Read::Int),
-    f("endColumn", Int32, Read::Int),
-    f("outputCanQuicken", Bytes, Read::Bytes),
-    f("variableShouldUnbox", Bytes, Read::Bytes),
-    f("generalizeInputsMap", Dict, Read::Sparse),
-    f("generalizeVarsMap", Dict, Read::Sparse),
+    row("fileVersion", UInt8, Read::Version),
+    row("co_name", Text, Read::Str),
+    row("co_qualname", Text, Read::Str),
+    row("co_argcount", Int32, Read::Int),
+    row("co_kwonlyargcount", Int32, Read::Int),
+    row("co_posonlyargcount", Int32, Read::Int),
+    row("co_stacksize", Int32, Read::Int),
+    row("co_code", Bytes, Read::Bytes),
+    row("srcOffsetTable", Bytes, Read::Bytes),
+    row("co_flags", Int32, Read::Int),
+    row("co_names", Names, Read::Strings),
+    row("co_varnames", Names, Read::Strings),
+    row("co_cellvars", Names, Read::Strings),
+    row("co_freevars", Names, Read::Strings),
+    row("cell2arg", Tuple, Read::Ints),
+    row("co_consts", Tuple, Read::Objects),
+    row("primitiveConstants", Tuple, Read::Longs),
+    row("exceptionHandlerRanges", Tuple, Read::Ints),
+    row("conditionProfileCount", Int32, Read::Int),
+    row("startLine", Int32, Read::Int),
+    row("startColumn", Int32, Read::Int),
+    row("endLine", Int32, Read::Int),
+    row("endColumn", Int32, Read::Int),
+    row("outputCanQuicken", Bytes, Read::Bytes),
+    row("variableShouldUnbox", Bytes, Read::Bytes),
+    row("generalizeInputsMap", Dict, Read::Sparse),
+    row("generalizeVarsMap", Dict, Read::Sparse),
 ];
 
 /// A code object (`PCode`): the wrapper's file name and flags (`flags`: the unit has its own
 /// `co_flags`), the code unit, the wrapper's first line and line table.
 const CODE: [(Field, Read); 31] = {
-    let mut out = [f("co_filename", Text, Read::Str); 31];
-    out[1] = f("flags", Int32, Read::Int);
-    out[2] = f("fileVersion", UInt8, Read::UnitStart);
+    let mut out = [row("co_filename", Text, Read::Str); 31];
+    out[1] = row("flags", Int32, Read::Int);
+    out[2] = row("fileVersion", UInt8, Read::UnitStart);
     let mut i = 1;
     while i < UNIT.len() {
         out[i + 2] = UNIT[i];
         i += 1;
     }
-    out[29] = f("co_firstlineno", Int32, Read::UnitEnd);
-    out[30] = f("co_linetable", Bytes, Read::Bytes);
+    out[29] = row("co_firstlineno", Int32, Read::UnitEnd);
+    out[30] = row("co_linetable", Bytes, Read::Bytes);
     out
 };
 
-const fn fields<const N: usize>(spec: &[(Field, Read); N]) -> [Field; N] {
-    let mut out = [spec[0].0; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = spec[i].0;
-        i += 1;
-    }
-    out
-}
-
 /// The fields of [`CodeLayout::GraalPy`].
-pub(crate) const CODE_FIELDS: [Field; 31] = fields(&CODE);
+pub(crate) const CODE_FIELDS: [Field; 31] = fields_of(&CODE);
 /// The fields of [`CodeLayout::GraalPyUnit`].
-pub(crate) const UNIT_FIELDS: [Field; 27] = fields(&UNIT);
+pub(crate) const UNIT_FIELDS: [Field; 27] = fields_of(&UNIT);
 
 /// What the reader reads next in a container.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -258,13 +243,8 @@ pub(crate) fn decode<S: Forms>(
     cfg: Config,
     sink: &mut S,
 ) -> Outcome<S::Id> {
-    if data.len() > MAX_INPUT {
-        let error = Fault::new(ErrorKind::InputTooLarge, 0, "input").at(Vec::new());
-        return Outcome {
-            root: None,
-            end: start,
-            error: Some(error),
-        };
+    if let Some(outcome) = Outcome::too_large(data, start) {
+        return outcome;
     }
     sink.read_as(Format::GraalPy);
     let root = sink.singleton(tag::NULL);
@@ -439,9 +419,9 @@ impl<'a, S: Forms> Decoder<'a, '_, S> {
             }
             tag::FLOAT | tag::COMPLEX => {
                 let at = self.here();
-                self.float_text("float text")?;
+                number::read_float_text(&mut self.r, "float text")?;
                 if byte & !tag::FLAG_REF == tag::COMPLEX {
-                    self.float_text("complex imaginary part")?;
+                    number::read_float_text(&mut self.r, "complex imaginary part")?;
                 }
                 let len = self.here() - at;
                 self.leaf(byte, Form::Native, start, at, len)
@@ -586,17 +566,6 @@ impl<'a, S: Forms> Decoder<'a, '_, S> {
             0 => self.typeless(form, start as u32, a, b),
             _ => self.leaf(byte, form, start, a, b),
         })
-    }
-
-    /// A text float: `u8` length and ASCII digits.
-    fn float_text(&mut self, what: &'static str) -> Result<(), Fault> {
-        let n = self.r.u8("float length")?;
-        let at = self.r.pos();
-        let text = self.r.take(usize::from(n), what)?;
-        match number::parse_float_text(text) {
-            Some(_) => Ok(()),
-            None => Err(Fault::new(ErrorKind::BadFloatText, at, what)),
-        }
     }
 
     /// An `l` or `B`: a signed digit count and 15-bit digits, checked as CPython checks them. GraalPy

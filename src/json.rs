@@ -132,7 +132,7 @@ pub fn write_node(out: &mut String, root: Object<'_, '_>) {
 fn write_head<'o, 'a>(out: &mut String, object: Object<'o, 'a>, stack: &mut Vec<Task<'o, 'a>>) {
     let value = object.value();
     out.push_str("{\"type\":\"");
-    out.push_str(type_name(&value));
+    out.push_str(value.type_name());
     out.push('"');
     if let Some(index) = object.ref_index() {
         let _ = write!(out, ",\"ref\":{index}");
@@ -246,33 +246,6 @@ fn push_separated<'o, 'a>(
         }
         first = false;
         stack.push(task);
-    }
-}
-
-/// The `"type"` of a NODE.
-fn type_name(value: &Value<'_, '_>) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::None => "none",
-        Value::True => "true",
-        Value::False => "false",
-        Value::StopIteration => "stopiteration",
-        Value::Ellipsis => "ellipsis",
-        Value::Int(_) | Value::Long(_) => "int",
-        Value::Float(_) => "float",
-        Value::Complex { .. } => "complex",
-        Value::Bytes(_) => "bytes",
-        Value::Str(_) => "str",
-        Value::Tuple(_) => "tuple",
-        Value::List(_) => "list",
-        Value::Set(_) => "set",
-        Value::FrozenSet(_) => "frozenset",
-        Value::Dict(_) => "dict",
-        Value::FrozenDict(_) => "frozendict",
-        Value::Slice(_) => "slice",
-        Value::Code(_) => "code",
-        Value::Ref(_) => "ref",
-        Value::StringRef(_) => "stringref",
     }
 }
 

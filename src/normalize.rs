@@ -26,7 +26,7 @@ use crate::decode::tag;
 use crate::encode::{Encoder, write_header};
 use crate::error::{Context, Error, ErrorKind};
 use crate::magic::{Implementation, Python};
-use crate::object::{FieldValue, Object, ObjectId, Objects, Value};
+use crate::object::{FieldValue, Object, ObjectId, Objects, Part, Value};
 use crate::parse::Pyc;
 use crate::text;
 use alloc::borrow::Cow;
@@ -299,21 +299,17 @@ impl<'o, 'a> Values<'o, 'a> {
     /// Walks the output: each object in pre-order, items in canonical order, every occurrence after
     /// the first of a target as a back-reference.
     fn walk(&self, root: Object<'o, 'a>, mut visit: impl FnMut(Event<'o, 'a>)) {
-        enum Task<'o, 'a> {
-            Object(Object<'o, 'a>),
-            Byte(u8),
-            Int(FieldKind, i32),
-        }
         let mut seen: HashSet<Target> = HashSet::new();
-        let mut stack = vec![Task::Object(root)];
-        while let Some(task) = stack.pop() {
-            let object = match task {
-                Task::Object(object) => object.resolve(),
-                Task::Byte(byte) => {
-                    visit(Event::Byte(byte));
+        let mut stack = vec![Part::Object(root)];
+        while let Some(part) = stack.pop() {
+            let object = match part {
+                Part::Object(object) => object.resolve(),
+                // A plain NULL ends every dict, whatever flag the input's terminator had.
+                Part::Byte(_) => {
+                    visit(Event::Byte(tag::NULL));
                     continue;
                 }
-                Task::Int(kind, value) => {
+                Part::Int(kind, value) => {
                     visit(Event::Int(kind, value));
                     continue;
                 }
@@ -332,30 +328,11 @@ impl<'o, 'a> Values<'o, 'a> {
             }
             visit(Event::First(object, target));
             match object.value() {
-                Value::Dict(pairs) | Value::FrozenDict(pairs) => {
-                    stack.push(Task::Byte(tag::NULL));
-                    for (key, value) in pairs.iter().rev() {
-                        stack.push(Task::Object(value));
-                        stack.push(Task::Object(key));
-                    }
-                }
-                Value::Code(code) => {
-                    let fields: Vec<_> = code.fields().collect();
-                    for (field, value) in fields.into_iter().rev() {
-                        stack.push(match value {
-                            FieldValue::Object(object) => Task::Object(object),
-                            FieldValue::Int(value) => Task::Int(field.kind, value),
-                        });
-                    }
-                }
                 Value::Set(_) | Value::FrozenSet(_) => {
                     let items = self.sorted.get(&object.id()).into_iter().flatten();
-                    stack.extend(items.rev().map(|&item| Task::Object(item)));
+                    stack.extend(items.rev().map(|&item| Part::Object(item)));
                 }
-                Value::Tuple(items) | Value::List(items) | Value::Slice(items) => {
-                    stack.extend(items.iter().rev().map(Task::Object));
-                }
-                _ => {}
+                _ => object.push_parts(&mut stack),
             }
         }
     }

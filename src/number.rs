@@ -1,7 +1,8 @@
 //! Numbers as Python writes them: text floats in, `repr` of floats out, and longs (15-bit digits, or
 //! RustPython's bytes) in decimal.
 
-use crate::error::ErrorKind;
+use crate::error::{ErrorKind, Fault};
+use crate::reader::Reader;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
@@ -10,6 +11,17 @@ use core::fmt::Write;
 /// exponent form, `inf`/`infinity`/`nan` in any case, an optional sign, no spaces.
 pub(crate) fn parse_float_text(text: &[u8]) -> Option<f64> {
     core::str::from_utf8(text).ok()?.parse().ok()
+}
+
+/// Reads a text float as marshal stores it (a `u8` length, then the text) and checks that it parses.
+pub(crate) fn read_float_text(r: &mut Reader<'_>, what: &'static str) -> Result<(), Fault> {
+    let n = r.u8("float length")?;
+    let at = r.pos();
+    let text = r.take(usize::from(n), what)?;
+    match parse_float_text(text) {
+        Some(_) => Ok(()),
+        None => Err(Fault::new(ErrorKind::BadFloatText, at, what)),
+    }
 }
 
 /// Appends Python's `repr(x)`: the shortest digits that round-trip, in fixed notation when the decimal

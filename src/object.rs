@@ -6,7 +6,7 @@
 //! them from the input. The table keeps what a byte-exact writer needs: each object's type byte with its
 //! FLAG_REF bit, the exact type code (`z` versus `a`, `i` versus `l`), and where back-references stand.
 
-use crate::code::{CodeLayout, Field, Format, MAX_INTS};
+use crate::code::{CodeLayout, Field, FieldKind, Format, MAX_INTS};
 use crate::decode::{Sink, tag};
 use crate::magic::Python;
 use crate::number;
@@ -677,6 +677,35 @@ impl<'o, 'a> Object<'o, 'a> {
         self.objects.slice(node.a, len)
     }
 
+    /// Pushes what follows its type byte and counts onto `stack`, last first, so that popping yields
+    /// stream order: a container's items, a dict's keys and values then its terminating byte, a code
+    /// object's fields. Both writers walk objects this way.
+    pub(crate) fn push_parts(self, stack: &mut Vec<Part<'o, 'a>>) {
+        match self.value() {
+            Value::Tuple(items)
+            | Value::List(items)
+            | Value::Set(items)
+            | Value::FrozenSet(items)
+            | Value::Slice(items) => stack.extend(items.iter().rev().map(Part::Object)),
+            Value::Dict(pairs) | Value::FrozenDict(pairs) => {
+                stack.push(Part::Byte(pairs.terminator().unwrap_or(tag::NULL)));
+                for (key, value) in pairs.iter().rev() {
+                    stack.push(Part::Object(value));
+                    stack.push(Part::Object(key));
+                }
+            }
+            Value::Code(code) => {
+                let start = stack.len();
+                stack.extend(code.fields().map(|(field, value)| match value {
+                    FieldValue::Object(object) => Part::Object(object),
+                    FieldValue::Int(value) => Part::Int(field.kind, value),
+                }));
+                stack[start..].reverse();
+            }
+            _ => {}
+        }
+    }
+
     /// The value of a node whose form is not its type code's.
     fn value_in_form(self, node: Node) -> Value<'o, 'a> {
         let objects = self.objects;
@@ -816,6 +845,35 @@ pub enum Value<'o, 'a> {
     Ref(u32),
     /// `R`: a back-reference to Python 2 interned-string slot n. [`Object::resolve`] follows it.
     StringRef(u32),
+}
+
+impl Value<'_, '_> {
+    /// The name of its type, as the JSON form's `"type"` spells it (`int` for both integer forms).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::None => "none",
+            Value::True => "true",
+            Value::False => "false",
+            Value::StopIteration => "stopiteration",
+            Value::Ellipsis => "ellipsis",
+            Value::Int(_) | Value::Long(_) => "int",
+            Value::Float(_) => "float",
+            Value::Complex { .. } => "complex",
+            Value::Bytes(_) => "bytes",
+            Value::Str(_) => "str",
+            Value::Tuple(_) => "tuple",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::FrozenSet(_) => "frozenset",
+            Value::Dict(_) => "dict",
+            Value::FrozenDict(_) => "frozendict",
+            Value::Slice(_) => "slice",
+            Value::Code(_) => "code",
+            Value::Ref(_) => "ref",
+            Value::StringRef(_) => "stringref",
+        }
+    }
 }
 
 /// A long's sign and digits, borrowed: marshal's 15-bit digits, or the bytes of a RustPython int.
@@ -1031,6 +1089,17 @@ pub enum FieldValue<'o, 'a> {
     Int(i32),
     /// An object field.
     Object(Object<'o, 'a>),
+}
+
+/// A piece of an object's body after its type byte and counts, as [`Object::push_parts`] lists them.
+#[derive(Copy, Clone)]
+pub(crate) enum Part<'o, 'a> {
+    /// An item, key, value or object field.
+    Object(Object<'o, 'a>),
+    /// An integer field of a code object, written as wide as its kind says.
+    Int(FieldKind, i32),
+    /// A dict's terminating byte (a NULL, FLAG_REF included where it was stored so).
+    Byte(u8),
 }
 
 /// A code object: its layout and fields.

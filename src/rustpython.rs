@@ -16,15 +16,13 @@
 //! Values without a type byte (the names, the contents of `cell2arg`) are objects of type byte 0, read
 //! as what they are; the constants and name lists read as tuples, the locations as bytes.
 
-use crate::code::{CodeLayout, Field, FieldKind, Format};
+use crate::code::{CodeLayout, Field, FieldKind, Format, fields_of, row};
 use crate::decode::{Outcome, tag};
 use crate::error::{ErrorKind, Fault};
 use crate::object::{Form, Forms};
-use crate::parse::MAX_INPUT;
 use crate::reader::Reader;
 use crate::stack::{Done, Frame, Shape, Stack};
 use crate::text;
-use alloc::vec::Vec;
 
 /// How a field of a code object is written.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -49,46 +47,34 @@ enum Read {
     Bytes,
 }
 
-const fn f(name: &'static str, kind: FieldKind, read: Read) -> (Field, Read) {
-    (Field { name, kind }, read)
-}
-
 use FieldKind::{Bytes, Names, Text, Tuple, UInt16, UInt32};
 
 /// A code object (`CodeObject`), in stream order: Python's attribute names where Python sees the field,
 /// RustPython's names for the others.
 const CODE: [(Field, Read); 19] = [
-    f("co_code", Bytes, Read::Instructions),
-    f("locations", Bytes, Read::Locations),
-    f("co_flags", UInt16, Read::U16),
-    f("co_posonlyargcount", UInt32, Read::U32),
-    f("co_argcount", UInt32, Read::U32),
-    f("co_kwonlyargcount", UInt32, Read::U32),
-    f("co_filename", Text, Read::Name),
-    f("co_firstlineno", UInt32, Read::U32),
-    f("co_stacksize", UInt32, Read::U32),
-    f("co_name", Text, Read::Name),
-    f("co_qualname", Text, Read::Name),
-    f("cell2arg", Tuple, Read::U32s),
-    f("co_consts", Tuple, Read::Objects),
-    f("co_names", Names, Read::Names),
-    f("co_varnames", Names, Read::Names),
-    f("co_cellvars", Names, Read::Names),
-    f("co_freevars", Names, Read::Names),
-    f("co_linetable", Bytes, Read::Bytes),
-    f("co_exceptiontable", Bytes, Read::Bytes),
+    row("co_code", Bytes, Read::Instructions),
+    row("locations", Bytes, Read::Locations),
+    row("co_flags", UInt16, Read::U16),
+    row("co_posonlyargcount", UInt32, Read::U32),
+    row("co_argcount", UInt32, Read::U32),
+    row("co_kwonlyargcount", UInt32, Read::U32),
+    row("co_filename", Text, Read::Name),
+    row("co_firstlineno", UInt32, Read::U32),
+    row("co_stacksize", UInt32, Read::U32),
+    row("co_name", Text, Read::Name),
+    row("co_qualname", Text, Read::Name),
+    row("cell2arg", Tuple, Read::U32s),
+    row("co_consts", Tuple, Read::Objects),
+    row("co_names", Names, Read::Names),
+    row("co_varnames", Names, Read::Names),
+    row("co_cellvars", Names, Read::Names),
+    row("co_freevars", Names, Read::Names),
+    row("co_linetable", Bytes, Read::Bytes),
+    row("co_exceptiontable", Bytes, Read::Bytes),
 ];
 
 /// The fields of [`CodeLayout::RustPython`].
-pub(crate) const CODE_FIELDS: [Field; 19] = {
-    let mut out = [CODE[0].0; 19];
-    let mut i = 0;
-    while i < CODE.len() {
-        out[i] = CODE[i].0;
-        i += 1;
-    }
-    out
-};
+pub(crate) const CODE_FIELDS: [Field; 19] = fields_of(&CODE);
 
 /// What the reader reads next in a container.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -116,13 +102,8 @@ pub(crate) fn decode<S: Forms>(
     max_depth: u32,
     sink: &mut S,
 ) -> Outcome<S::Id> {
-    if data.len() > MAX_INPUT {
-        let error = Fault::new(ErrorKind::InputTooLarge, 0, "input").at(Vec::new());
-        return Outcome {
-            root: None,
-            end: start,
-            error: Some(error),
-        };
+    if let Some(outcome) = Outcome::too_large(data, start) {
+        return outcome;
     }
     sink.read_as(Format::RustPython);
     let root = sink.singleton(tag::NULL);

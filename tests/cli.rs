@@ -605,13 +605,8 @@ print(json.dumps({
     'stored': data[8:16].hex(),
     'hash': importlib.util.source_hash(open(sys.argv[2], 'rb').read()).hex(),
 }))";
-    let out = Command::new(support::python3().program)
-        .args(["-c", script])
-        .arg(pyc)
-        .arg(source)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
+    let out = support::python_output_with(&support::python3(), script, [pyc, source]);
+    serde_json::from_slice(&out).unwrap()
 }
 
 #[test]
@@ -781,18 +776,13 @@ for i, text in enumerate(sys.argv[2:]):
     value = eval(text)
     open('%s/%d.bin' % (sys.argv[1], i), 'wb').write(marshal.dumps(value))
     print(repr(value))";
-    let out = Command::new(support::python3().program)
-        .args(["-c", script])
-        .arg(dir.path())
-        .args(values)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let reprs = stdout(&out);
+    let args = std::iter::once(dir.path().as_os_str()).chain(values.iter().map(|v| v.as_ref()));
+    let reprs = String::from_utf8(support::python_output_with(
+        &support::python3(),
+        script,
+        args,
+    ))
+    .unwrap();
     for (i, repr) in reprs.lines().enumerate() {
         let file = dir.path().join(format!("{i}.bin"));
         let output = pyc(&["dump", "--no-header", file.to_str().unwrap()]);

@@ -46,19 +46,22 @@ fn peak_during(f: impl FnOnce()) -> usize {
 
 #[track_caller]
 fn within_bound(name: &str, data: &[u8]) {
+    within_bound_with(name, Options::new(), data);
+}
+
+/// Each way to parse `data` (strict, tolerant, validate) stays within [`bound`].
+#[track_caller]
+fn within_bound_with(name: &str, options: Options, data: &[u8]) {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     for (parse, peak) in [
-        (
-            "strict",
-            peak_during(|| drop(pycmarshal::parse_marshal(data))),
-        ),
+        ("strict", peak_during(|| drop(options.parse_marshal(data)))),
         (
             "tolerant",
-            peak_during(|| drop(Options::new().parse_marshal_tolerant(data))),
+            peak_during(|| drop(options.parse_marshal_tolerant(data))),
         ),
         (
             "validate",
-            peak_during(|| drop(Options::new().validate_marshal(data))),
+            peak_during(|| drop(options.validate_marshal(data))),
         ),
     ] {
         println!(
@@ -144,26 +147,7 @@ fn nested_containers_each_claiming_the_rest_of_the_input() {
 /// As [`within_bound`], for the marshal of another implementation (`python`).
 #[track_caller]
 fn within_bound_as(name: &str, python: pycmarshal::Python, data: &[u8]) {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let options = Options::new().python(python);
-    for (parse, peak) in [
-        ("strict", peak_during(|| drop(options.parse_marshal(data)))),
-        (
-            "validate",
-            peak_during(|| drop(options.validate_marshal(data))),
-        ),
-    ] {
-        println!(
-            "{name} ({} bytes), {parse}: peak {peak} bytes, {:.1} per input byte",
-            data.len(),
-            peak as f64 / data.len() as f64
-        );
-        assert!(
-            peak <= bound(data.len()),
-            "{name}: {parse} parse peaked at {peak} bytes for {} input bytes",
-            data.len()
-        );
-    }
+    within_bound_with(name, Options::new().python(python), data);
 }
 
 /// A GraalPy array of element type `kind` with `n` elements, each `item`.

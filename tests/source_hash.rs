@@ -4,7 +4,6 @@
 mod support;
 
 use pycmarshal::check::source_hash;
-use std::process::Command;
 
 #[test]
 fn source_hash_equals_importlibs_for_every_block_tail() {
@@ -19,18 +18,9 @@ fn source_hash_equals_importlibs_for_every_block_tail() {
     let script = "import importlib.util, sys, os
 for i in range(int(sys.argv[2])):
     print(importlib.util.source_hash(open(os.path.join(sys.argv[1], str(i)), 'rb').read()).hex())";
-    let out = Command::new(&python.program)
-        .args(["-c", script])
-        .arg(dir.path())
-        .arg(sources.len().to_string())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let expected = String::from_utf8(out.stdout).unwrap();
+    let count = sources.len().to_string();
+    let args = [dir.path().as_os_str(), count.as_ref()];
+    let expected = String::from_utf8(support::python_output_with(&python, script, args)).unwrap();
     let [lo, hi] = python.magic.to_le_bytes();
     let word = [lo, hi, 0x0d, 0x0a];
     let mut checked = 0;

@@ -236,8 +236,19 @@ pub fn oracle(python: &Interpreter, args: &[&str]) -> String {
 
 /// Runs `script` with `python` and returns what it wrote to stdout.
 pub fn python_output(python: &Interpreter, script: &str) -> Vec<u8> {
+    python_output_with(python, script, [""; 0])
+}
+
+/// Runs `script` with `python` and `args` (its `sys.argv[1:]`); panics with its stderr if it fails.
+/// Returns what it wrote to stdout.
+pub fn python_output_with<S: AsRef<std::ffi::OsStr>>(
+    python: &Interpreter,
+    script: &str,
+    args: impl IntoIterator<Item = S>,
+) -> Vec<u8> {
     let out = Command::new(&python.program)
         .args(["-c", script])
+        .args(args)
         .output()
         .unwrap();
     assert!(
