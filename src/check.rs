@@ -7,6 +7,7 @@
 //! or the keyed SipHash of its bytes, as importlib compares them). The first problem found decides.
 //! Everything here borrows the file's bytes; nothing is decoded into a table.
 
+use crate::dropbox;
 use crate::error::{Context, Error, ErrorKind};
 use crate::header::{self, Header, Invalidation};
 use crate::json;
@@ -559,7 +560,14 @@ impl Checker {
             }
         };
         report.header = Some(header);
-        if let Err(error) = Options::new().validate_pyc(data) {
+        let validated = if header.python.implementation == Implementation::Dropbox {
+            // Dropbox's code objects are encrypted: decrypt (errors at offsets in the file), then
+            // read the plain stream (errors at offsets in the decrypted data).
+            dropbox::decrypt(data).and_then(|plain| dropbox::OPTIONS.validate_pyc(&plain))
+        } else {
+            Options::new().validate_pyc(data)
+        };
+        if let Err(error) = validated {
             report.problem = Some(Problem::Decode(error));
             return report;
         }

@@ -7,7 +7,7 @@
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pycmarshal::check::{self, Checker, Report, Summary};
-use pycmarshal::{Implementation, Options, Python, dump, infer, json};
+use pycmarshal::{Implementation, Options, Python, dump, header, infer, json};
 use rayon::prelude::*;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -420,11 +420,37 @@ fn run_dump(args: &DumpArgs, out: &mut impl Write) -> io::Result<ExitCode> {
             args.file.display()
         );
     }
-    let partial = if args.no_header || inferred.is_some() {
+    // Dropbox's code objects are encrypted: read the decrypted stream instead (its offsets are the
+    // decrypted data's), or show why it cannot be decrypted.
+    let decrypted;
+    let mut decrypt_error = None;
+    let mut data = &data[..];
+    let dropbox = !args.no_header
+        && inferred.is_none()
+        && header::parse(data, None)
+            .is_ok_and(|header| header.python.implementation == Implementation::Dropbox);
+    if dropbox {
+        match pycmarshal::dropbox::decrypt(data) {
+            Ok(plain) => {
+                decrypted = plain;
+                data = &decrypted;
+                options = pycmarshal::dropbox::OPTIONS;
+                eprintln!(
+                    "{}: Dropbox's encrypted code objects decrypted; offsets are in the decrypted data",
+                    args.file.display()
+                );
+            }
+            Err(error) => decrypt_error = Some(error),
+        }
+    }
+    let mut partial = if args.no_header || inferred.is_some() {
         options.parse_marshal_tolerant(body)
     } else {
-        options.parse_pyc_tolerant(&data)
+        options.parse_pyc_tolerant(data)
     };
+    if decrypt_error.is_some() {
+        partial.error = decrypt_error;
+    }
     let error = partial.error.as_ref();
     let root = partial
         .objects

@@ -843,3 +843,43 @@ fn dump_infer_reads_a_file_whose_magic_is_unknown_from_its_structure() {
     assert!(stderr.contains("marshal data from byte 16"), "{stderr}");
     assert!(stdout(&output).contains("co_names: ('x', 'name', 'f')"));
 }
+
+#[test]
+fn dropbox_files_are_decrypted_then_checked_and_dumped() {
+    let Some(corpus) = support::corpus("dropbox_files_are_decrypted_then_checked_and_dumped")
+    else {
+        return;
+    };
+    let dir = corpus.join("pyc/dropbox2.5");
+    let file = support::read_dir_sorted(&dir).into_iter().next().unwrap();
+    let data = fs::read(&file).unwrap();
+    let plain = pycmarshal::dropbox::decrypt(&data).unwrap();
+    let decoded = pycmarshal::dropbox::OPTIONS.parse_pyc(&plain).unwrap();
+    let expected = pycmarshal::json::document(Some(&decoded.header), decoded.objects.root(), None);
+
+    let (files, _, code) = check_json(&dir, &["--no-source"]);
+    assert_eq!(statuses(&files).values().collect::<Vec<_>>(), ["ok"]);
+    assert_eq!(code, 0);
+    let output = pyc(&["dump", "--json", file.to_str().unwrap()]);
+    assert_eq!(stdout(&output), format!("{expected}\n"));
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("offsets are in the decrypted data"),
+        "{stderr}"
+    );
+
+    // Cut inside an encrypted body: truncated, at an offset in the file.
+    let tree = support::tempdir();
+    let cut = tree.path().join("cut.pyc");
+    fs::write(&cut, &data[..data.len() / 2]).unwrap();
+    let (files, _, code) = check_json(tree.path(), &["--no-source"]);
+    assert_eq!(files["cut.pyc"]["status"], "truncated");
+    assert_eq!(files["cut.pyc"]["error"]["kind"], "truncated");
+    assert_eq!(code, 1);
+    let output = pyc(&["dump", "--json", cut.to_str().unwrap()]);
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["error"]["kind"], "truncated");
+    assert_eq!(document["header"]["magic"], 62135);
+    assert_eq!(output.status.code(), Some(1));
+}
