@@ -700,7 +700,10 @@ impl<'o, 'a> Object<'o, 'a> {
                     FieldValue::Object(object) => Part::Object(object),
                     FieldValue::Int(value) => Part::Int(field.kind, value),
                 }));
-                stack[start..].reverse();
+                // Pushed in stream order; reversed so they pop in it.
+                if let Some(fields) = stack.get_mut(start..) {
+                    fields.reverse();
+                }
             }
             _ => {}
         }
