@@ -411,7 +411,12 @@ impl Report {
                 }
             }
             Staleness::Hash { stored, actual } => {
-                write!(out, "hash {}, pyc says {}", Hex(actual), Hex(stored))
+                write!(
+                    out,
+                    "hash {}, pyc says {}",
+                    json::Hex(actual),
+                    json::Hex(stored)
+                )
             }
         }
     }
@@ -472,15 +477,6 @@ pub fn write_io_error(out: &mut String, path: &Path, error: &io::Error) {
     out.push_str(",\"message\":");
     json::write_str(out, &error.to_string());
     out.push('}');
-}
-
-/// Lowercase hexadecimal.
-struct Hex<'b>(&'b [u8]);
-
-impl fmt::Display for Hex<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
 }
 
 /// Whether a stored mtime matches the source's, as the importer of `python` compares them: the low 32

@@ -273,11 +273,25 @@ fn write_code_points(out: &mut String, code_points: impl Iterator<Item = u32>) {
     out.push('"');
 }
 
-/// Lowercase hexadecimal of bytes.
-struct Hex<'b>(&'b [u8]);
+/// Bytes in lowercase hexadecimal, for `{}`: a chunk at a time, not a formatter call per byte, since
+/// bytecode makes up much of what the JSON form writes.
+pub(crate) struct Hex<'b>(pub(crate) &'b [u8]);
 
 impl core::fmt::Display for Hex<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 128];
+        for chunk in self.0.chunks(buf.len() / 2) {
+            for (pair, &byte) in buf.chunks_exact_mut(2).zip(chunk) {
+                // proven: a nibble is below 16
+                pair.copy_from_slice(&[
+                    DIGITS[usize::from(byte >> 4)],
+                    DIGITS[usize::from(byte & 15)],
+                ]);
+            }
+            let digits = buf.get(..2 * chunk.len()).unwrap_or_default();
+            f.write_str(core::str::from_utf8(digits).unwrap_or_default())?;
+        }
+        Ok(())
     }
 }
