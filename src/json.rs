@@ -295,3 +295,18 @@ impl core::fmt::Display for Hex<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn hex_is_two_lowercase_digits_a_byte_across_chunk_boundaries() {
+        let bytes: Vec<u8> = (0..=255).chain(0..=255).collect();
+        for len in [0, 1, 63, 64, 65, 127, 128, 129, 512] {
+            let expected: String = bytes[..len].iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(format!("{}", Hex(&bytes[..len])), expected, "{len} bytes");
+        }
+    }
+}
