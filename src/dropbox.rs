@@ -26,6 +26,10 @@ use alloc::vec::Vec;
 /// How to read what [`decrypt`] returns: its code objects have the 2.3 layout.
 pub const OPTIONS: Options = Options::new().code_layout(CodeLayout::V2_3);
 
+/// How deep code objects may nest. Each level decrypts its body again, inner code objects included,
+/// so decrypting costs the input's size times this at worst; real modules nest a few levels.
+pub const MAX_CODE_DEPTH: u32 = 64;
+
 /// The fields of a 2.5 code object's body that are objects, in order, after its four i32s; the first
 /// line (an i32) comes before the last.
 const OBJECT_FIELDS: [&str; 9] = [
@@ -249,6 +253,10 @@ impl Walk<'_> {
 
     /// A code object at `at`: decrypts its body in place and walks into it.
     fn start_code(&mut self, at: usize) -> Result<(), Fault> {
+        if self.limits.len() >= MAX_CODE_DEPTH as usize {
+            let kind = ErrorKind::DepthLimit(MAX_CODE_DEPTH);
+            return Err(Fault::new(kind, at, "code"));
+        }
         let seed = self.i32("seed")? as u32;
         let length_at = self.pos;
         let length = self.i32("body length")?;
@@ -406,6 +414,36 @@ mod tests {
         assert_ne!(data, plain);
         decipher(&mut data, key);
         assert_eq!(data, plain);
+    }
+
+    /// A Dropbox file whose code objects nest `depth` deep, each body its integers and the next one.
+    fn nested_code(depth: usize) -> Vec<u8> {
+        let mut object = b"N".to_vec();
+        for seed in 0..depth as u32 {
+            let mut body = [0u8; 16].to_vec();
+            body.extend(&object);
+            let length = body.len() as u32;
+            body.resize(body.len().next_multiple_of(16), 0);
+            encipher(&mut body, key(seed, length));
+            object = b"c".to_vec();
+            object.extend(seed.to_le_bytes());
+            object.extend(length.to_le_bytes());
+            object.extend(body);
+        }
+        let mut file = b"\xb7\xf2\r\n\0\0\0\0".to_vec();
+        file.extend(object);
+        file
+    }
+
+    #[test]
+    fn code_objects_nest_at_most_max_code_depth_deep_so_decrypting_stays_linear() {
+        let deepest = MAX_CODE_DEPTH as usize;
+        let error = decrypt(&nested_code(deepest + 1)).unwrap_err();
+        assert_eq!(error.kind(), &ErrorKind::DepthLimit(MAX_CODE_DEPTH));
+        assert_eq!(error.offset(), 8 + 9 * deepest as u64 + 16 * deepest as u64);
+        // One level less decrypts all the way down, to the `N` where co_consts should follow.
+        let error = decrypt(&nested_code(deepest)).unwrap_err();
+        assert_eq!(error.kind(), &ErrorKind::Truncated { needed: 1, left: 0 });
     }
 
     #[test]

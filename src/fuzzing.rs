@@ -10,6 +10,9 @@ use crate::normalize;
 use crate::parse::Options;
 use arbitrary::{Arbitrary, Unstructured};
 
+/// A Dropbox 2.5 header (magic 62135, mtime 0), to read raw bytes as a Dropbox file's body.
+const DROPBOX_HEADER: [u8; 8] = *b"\xb7\xf2\r\n\0\0\0\0";
+
 /// The versions raw bytes are also read as, beside the one a pyc header names.
 const DIALECTS: [Python; 3] = [
     Python::cpython(2, 7),
@@ -29,6 +32,18 @@ pub fn parse(data: &[u8]) {
     if let Ok(pyc) = &strict {
         assert_eq!(encode::write_pyc(pyc).ok().as_deref(), Some(data));
         let _ = normalize::normalize_pyc(pyc);
+    }
+    // The same bytes as the body of a Dropbox file: decrypting takes any bytes, and what it gives reads
+    // as any 2.5 stream does.
+    let mut dropbox = DROPBOX_HEADER.to_vec();
+    dropbox.extend_from_slice(data);
+    if let Ok(plain) = crate::dropbox::decrypt(&dropbox) {
+        let options = crate::dropbox::OPTIONS;
+        let strict = options.parse_pyc(&plain);
+        assert_eq!(
+            strict.as_ref().err(),
+            options.validate_pyc(&plain).as_ref().err()
+        );
     }
     for python in DIALECTS {
         let options = Options::new().python(python);
