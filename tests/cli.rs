@@ -876,6 +876,8 @@ fn dropbox_files_are_decrypted_then_checked_and_dumped() {
     let (files, _, code) = check_json(tree.path(), &["--no-source"]);
     assert_eq!(files["cut.pyc"]["status"], "truncated");
     assert_eq!(files["cut.pyc"]["error"]["kind"], "truncated");
+    let offset = files["cut.pyc"]["error"]["offset"].as_u64().unwrap();
+    assert!(offset < data.len() as u64 / 2, "{offset}");
     assert_eq!(code, 1);
     let output = pyc(&["dump", "--json", cut.to_str().unwrap()]);
     let document: Value = serde_json::from_slice(&output.stdout).unwrap();
