@@ -183,22 +183,14 @@ fn pyenv_versions() -> Vec<PathBuf> {
 /// are `timestamp-0`..`timestamp-2`, `checked-hash-0`, `unchecked-hash-0` (3.7+), `unicode-0` (2.x -U).
 pub fn compiled_sample(python: &Interpreter, count: usize) -> Vec<(String, PathBuf)> {
     let name = format!("sample-{}-{}-{count}", python.cache_tag, python.magic);
-    let dir = fixture_root().join(&name);
-    if !dir.join("done").exists() {
-        let work = fixture_root().join(format!("{name}.tmp{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&work);
-        std::fs::create_dir_all(&work).unwrap();
+    let dir = fixture_once(&name, |work| {
         let work_arg = work.to_string_lossy().into_owned();
         let count_arg = count.to_string();
         oracle(
             python,
             &["compile", "--out", &work_arg, "--count", &count_arg],
         );
-        std::fs::write(work.join("done"), "").unwrap();
-        if std::fs::rename(&work, &dir).is_err() {
-            let _ = std::fs::remove_dir_all(&work);
-        }
-    }
+    });
     let mut files = Vec::new();
     for variant in read_dir_sorted(&dir).into_iter().filter(|p| p.is_dir()) {
         let label = variant.file_name().unwrap().to_string_lossy().into_owned();
@@ -260,6 +252,25 @@ pub fn python_output_with<S: AsRef<std::ffi::OsStr>>(
     out.stdout
 }
 
+/// The fixture folder `name`, built by `build` into a scratch folder the first time and renamed into
+/// place with a `done` marker, so an interrupted build is never used and parallel test processes each
+/// keep one complete copy.
+pub fn fixture_once(name: &str, build: impl FnOnce(&Path)) -> PathBuf {
+    let dir = fixture_root().join(name);
+    if !dir.join("done").exists() {
+        let work = fixture_root().join(format!("{name}.tmp{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).unwrap();
+        build(&work);
+        std::fs::write(work.join("done"), "").unwrap();
+        if std::fs::rename(&work, &dir).is_err() {
+            // Another test process finished first; use its copy.
+            let _ = std::fs::remove_dir_all(&work);
+        }
+    }
+    dir
+}
+
 /// Where fixtures built once per machine live (under `target/`).
 pub fn fixture_root() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pycmarshal-fixtures");
@@ -272,11 +283,7 @@ pub fn fixture_root() -> PathBuf {
 /// (`compileall -o`); [`compiled_sample`] covers every interpreter.
 pub fn compiled_stdlib(python: &Interpreter, mode: &str) -> Vec<PathBuf> {
     let name = format!("stdlib-{}-{}-{mode}", python.cache_tag, python.magic);
-    let dir = fixture_root().join(&name);
-    if !dir.join("done").exists() {
-        let work = fixture_root().join(format!("{name}.tmp{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&work);
-        std::fs::create_dir_all(&work).unwrap();
+    let dir = fixture_once(&name, |work| {
         let script = "import sys, sysconfig; print(sysconfig.get_paths()['stdlib'])";
         let out = Command::new(&python.program)
             .args(["-c", script])
@@ -286,7 +293,7 @@ pub fn compiled_stdlib(python: &Interpreter, mode: &str) -> Vec<PathBuf> {
         // The environment variable rather than `-X pycache_prefix`: 3.12+ compileall runs its workers
         // from a forkserver, which does not pass -X options on, so they would write nothing.
         let status = Command::new(&python.program)
-            .env("PYTHONPYCACHEPREFIX", &work)
+            .env("PYTHONPYCACHEPREFIX", work)
             .args([
                 "-m",
                 "compileall",
@@ -313,12 +320,7 @@ pub fn compiled_stdlib(python: &Interpreter, mode: &str) -> Vec<PathBuf> {
             .unwrap();
         // compileall exits 1 when some test file fails to compile on purpose; what it wrote is fine.
         assert!(status.code().is_some(), "compileall was killed");
-        std::fs::write(work.join("done"), "").unwrap();
-        if std::fs::rename(&work, &dir).is_err() {
-            // Another test process finished first; use its copy.
-            let _ = std::fs::remove_dir_all(&work);
-        }
-    }
+    });
     let files = files_under(&dir, ".pyc");
     assert!(
         files.len() > 100,
