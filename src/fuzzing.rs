@@ -1,4 +1,6 @@
-//! The fuzz targets' bodies: property checks that panic when a property fails.
+//! The fuzz targets' bodies: property checks that panic when a property fails. A panic here is not a
+//! library failure but the report of one: libFuzzer and the tests catch it and keep the input. Nothing
+//! outside the fuzz targets and the tests calls this module (it needs the `arbitrary` feature).
 //!
 //! `fuzz/` runs them under libFuzzer (`cargo +nightly fuzz run parse`); the tests run them over
 //! `corpus/` on stable, so CI exercises the same code. Each takes the fuzzer's raw bytes.
