@@ -344,6 +344,12 @@ impl CodeLayout {
         }
     }
 
+    /// How many of its fields are marshalled objects (the others are integers written inline): the
+    /// item slots a code object of this layout takes.
+    pub(crate) fn object_count(self) -> u32 {
+        self.fields().iter().filter(|f| !f.kind.is_int()).count() as u32
+    }
+
     /// Which reader its data needs.
     pub(crate) fn format(self) -> Format {
         match self {

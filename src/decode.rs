@@ -64,8 +64,8 @@ pub(crate) struct Config {
 /// Where the decoder reports what it decodes. `Id` names a decoded object to the sink.
 ///
 /// Containers come in two shapes: those whose item count is known when they open (tuples, lists, sets,
-/// frozensets, slices) get their item slots at `open` and receive items with `item`; dicts and code
-/// objects receive theirs with `push`.
+/// frozensets, slices, and code objects, whose layout says how many of their fields are objects) get
+/// their item slots at `open` and receive items with `item`; dicts receive theirs with `push`.
 pub(crate) trait Sink {
     type Id: Copy;
     /// `N F T S .` and NULL: no payload, never registered.
@@ -74,13 +74,13 @@ pub(crate) trait Sink {
     fn leaf(&mut self, byte: u8, offset: u32, a: u32, b: u32) -> Self::Id;
     /// An `r` back-reference to slot `index`, already checked (`byte` is `r`, perhaps flagged).
     fn back_ref(&mut self, byte: u8, index: u32) -> Self::Id;
-    /// A container, before its items: `count` items for the sized ones, 0 for dicts and code objects.
+    /// A container, before its items: `count` item slots (a code object's object fields), 0 for dicts.
     /// Returns its id and a mark for `item` and `close`.
     fn open(&mut self, byte: u8, offset: u32, count: u32, layout: CodeLayout) -> (Self::Id, u32);
-    /// Item `index` of the sized container opened with `mark`.
+    /// Item `index` of the sized container or code object opened with `mark`.
     fn item(&mut self, mark: u32, index: u32, id: Self::Id);
-    /// The next key, value or field of the innermost dict or code object; a complete dict's last push is
-    /// its terminating NULL (the singleton of the byte as stored).
+    /// The next key or value of the innermost dict; a complete dict's last push is its terminating NULL
+    /// (the singleton of the byte as stored).
     fn push(&mut self, id: Self::Id);
     /// The next integer fields of the code object `code`.
     fn code_ints(&mut self, code: Self::Id, values: &[i32]);
@@ -172,6 +172,8 @@ struct Decoder<'a, 's, S: Sink> {
     r: Reader<'a>,
     max_depth: usize,
     layout: CodeLayout,
+    /// The layout's object fields: the item slots of each code object.
+    code_slots: u32,
     dialect: Dialect,
     sink: &'s mut S,
     /// The innermost open container, kept apart from the others because every object goes to it.
@@ -215,6 +217,7 @@ pub(crate) fn decode<S: Sink>(
         top: root,
         max_depth: cfg.max_depth as usize,
         layout: cfg.layout,
+        code_slots: cfg.layout.object_count(),
         dialect: cfg.python.dialect(),
         sink,
         // Compiled code rarely nests deeper than this.
@@ -522,7 +525,11 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
             self.owed += total as usize;
             self.sized_open += 1;
         }
-        let (id, mark) = self.sink.open(byte, start, total, layout);
+        let slots = match shape {
+            Shape::Code => self.code_slots,
+            _ => total,
+        };
+        let (id, mark) = self.sink.open(byte, start, slots, layout);
         let mut slot = NO_SLOT;
         if byte & tag::FLAG_REF != 0 {
             slot = self.refs.len() as u32;
@@ -580,7 +587,7 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                 return Err(Fault::new(kind, done.start as usize, "code field"));
             }
         }
-        self.sink.push(done.id);
+        self.sink.item(frame.mark, frame.count, done.id);
         frame.field += 1;
         frame.count += 1;
         match frame.fields.get(usize::from(frame.field)) {
@@ -666,11 +673,11 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
             self.sink.close(frame.id, frame.mark, frame.count, false);
             let parent = &mut self.top;
             match parent.shape {
-                Shape::Sized => {
+                Shape::Sized | Shape::Code => {
                     self.sink.item(parent.mark, parent.count, frame.id);
                     parent.count += 1;
                 }
-                Shape::Dict | Shape::Code => self.sink.push(frame.id),
+                Shape::Dict => self.sink.push(frame.id),
                 Shape::Root => self.root = Some(frame.id),
             }
         }

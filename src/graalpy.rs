@@ -482,7 +482,8 @@ impl<'a, S: Forms> Decoder<'a, '_, S> {
                 } else {
                     (Form::Code, CodeLayout::GraalPyUnit, Item::Unit)
                 };
-                let (id, mark) = self.sink.open_as(byte, form, start as u32, 0, layout);
+                let slots = layout.object_count();
+                let (id, mark) = self.sink.open_as(byte, form, start as u32, slots, layout);
                 let mut frame = Frame::new(id, mark, Shape::Code, item);
                 frame.fields = layout.fields();
                 frame.slot = self.reserve(id, byte, Some(false));

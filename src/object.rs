@@ -334,31 +334,46 @@ impl Forms for Builder<'_> {
         count: u32,
         layout: CodeLayout,
     ) -> (ObjectId, u32) {
-        let mut a = 0;
-        let mark = match (byte & !tag::FLAG_REF, form) {
-            (tag::CODE | tag::OLD_CODE, Form::Native) | (_, Form::Code) => {
-                a = self.objects.codes.len() as u32;
-                self.objects.codes.push(CodeRecord {
-                    layout,
-                    items: 0,
-                    len: 0,
-                    ints: [0; MAX_INTS],
-                    ints_len: 0,
-                });
-                self.scratch.len()
-            }
-            (tag::DICT | tag::FROZENDICT, Form::Native) | (_, Form::Dict) => self.scratch.len(),
-            // The decoders bound the items owed by all open containers by the bytes left, so these
-            // slots stay within the input's size.
-            _ => {
-                let start = self.objects.items.len();
-                let end = start + count as usize;
-                self.objects.items.resize(end, ObjectId(0));
-                start
-            }
-        };
-        (self.push(byte, form, offset, a, 0), mark as u32)
+        if is_dict(byte, form) {
+            let mark = self.scratch.len() as u32;
+            return (self.push(byte, form, offset, 0, 0), mark);
+        }
+        // The decoders bound the items owed by all open containers by the bytes left, and a code
+        // object's slots by its layout, so these slots stay within a small multiple of the input.
+        let start = self.objects.items.len();
+        self.objects
+            .items
+            .resize(start + count as usize, ObjectId(0));
+        let start = start as u32;
+        if is_code(byte, form) {
+            let record = self.objects.codes.len() as u32;
+            self.objects.codes.push(CodeRecord {
+                layout,
+                items: start,
+                len: count,
+                ints: [0; MAX_INTS],
+                ints_len: 0,
+            });
+            return (self.push(byte, form, offset, record, 0), start);
+        }
+        (self.push(byte, form, offset, start, count), start)
     }
+}
+
+/// Whether a node of this type byte and form is a code object.
+fn is_code(byte: u8, form: Form) -> bool {
+    matches!(
+        (byte & !tag::FLAG_REF, form),
+        (tag::CODE | tag::OLD_CODE, Form::Native) | (_, Form::Code)
+    )
+}
+
+/// Whether a node of this type byte and form is a dict (whose items come with `push`).
+fn is_dict(byte: u8, form: Form) -> bool {
+    matches!(
+        (byte & !tag::FLAG_REF, form),
+        (tag::DICT | tag::FROZENDICT, Form::Native) | (_, Form::Dict)
+    )
 }
 
 impl Forms for Discard {
@@ -425,38 +440,29 @@ impl Sink for Builder<'_> {
         }
     }
 
+    /// Sized containers and code objects got their item range at `open`: a complete one has nothing
+    /// left to do, an incomplete one keeps the items it has. A dict moves its items out of the scratch.
+    #[inline]
     fn close(&mut self, id: ObjectId, mark: u32, count: u32, complete: bool) {
         let Some(node) = id.node().and_then(|i| self.objects.nodes.get_mut(i)) else {
             return;
         };
-        node.complete = complete;
-        let code = node.byte & !tag::FLAG_REF;
-        let is_code = matches!(
-            (code, node.form),
-            (tag::CODE | tag::OLD_CODE, Form::Native) | (_, Form::Code)
-        );
-        let is_dict = matches!(
-            (code, node.form),
-            (tag::DICT | tag::FROZENDICT, Form::Native) | (_, Form::Dict)
-        );
-        if !is_code && !is_dict {
-            node.a = mark;
-            node.b = count;
+        if is_dict(node.byte, node.form) {
+            let start = self.objects.items.len() as u32;
+            let children = self.scratch.drain(mark as usize..);
+            node.b = children.len() as u32;
+            node.a = start;
+            self.objects.items.extend(children);
+        } else if complete {
             return;
-        }
-        let start = self.objects.items.len() as u32;
-        let children = self.scratch.drain(mark as usize..);
-        let len = children.len() as u32;
-        self.objects.items.extend(children);
-        if is_code {
+        } else if is_code(node.byte, node.form) {
             if let Some(record) = self.objects.codes.get_mut(node.a as usize) {
-                record.items = start;
-                record.len = len;
+                record.len = count;
             }
         } else {
-            node.a = start;
-            node.b = len;
+            node.b = count;
         }
+        node.complete = complete;
     }
 
     fn register(&mut self, id: ObjectId) {

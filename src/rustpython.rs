@@ -261,7 +261,8 @@ impl<'a, S: Forms> Decoder<'a, '_, S> {
             }
             tag::CODE => {
                 let layout = CodeLayout::RustPython;
-                let (id, mark) = self.sink.open(byte, start as u32, 0, layout);
+                let slots = layout.object_count();
+                let (id, mark) = self.sink.open(byte, start as u32, slots, layout);
                 let mut frame = Frame::new(id, mark, Shape::Code, Item::Code);
                 frame.fields = layout.fields();
                 self.stack.open(frame, &self.r)?;

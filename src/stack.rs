@@ -210,7 +210,7 @@ impl<I: Copy, K: Copy> Stack<I, K> {
             }
             Shape::Dict => sink.push(done.id),
             Shape::Code => {
-                sink.push(done.id);
+                sink.item(frame.mark, frame.count, done.id);
                 frame.field += 1;
             }
         }
@@ -239,11 +239,11 @@ impl<I: Copy, K: Copy> Stack<I, K> {
             sink.close(frame.id, frame.mark, frame.count, false);
             let parent = &mut self.top;
             match parent.shape {
-                Shape::Sized => {
+                Shape::Sized | Shape::Code => {
                     sink.item(parent.mark, parent.count, frame.id);
                     parent.count += 1;
                 }
-                Shape::Dict | Shape::Code => sink.push(frame.id),
+                Shape::Dict => sink.push(frame.id),
                 Shape::Root => self.root = Some(frame.id),
             }
         }
