@@ -8,12 +8,16 @@
 //! times the full and validate-only passes again best-of-N, interleaved with `benches/marshal_loads.py`
 //! on the same files with the same N, and prints one ratio line per variant.
 //!
+//! Beside them it times a reference skim (see [`skim`]): the least any reader of the format does, stepping
+//! over every object and keeping nothing. Its ratio to `marshal.loads` is the ceiling of the others.
+//!
 //! The bytes counted are the same on both sides: each file's marshal body, the file less its header
 //! (16 bytes for 3.7+). The Rust side parses the header too, so it does slightly more work than it is
 //! credited with; the script strips the same header sizes, read from the list this bench writes.
 //! MB/s are 10^6 bytes per second.
 
 use criterion::{Criterion, Throughput};
+use pycmarshal::code::{Field, FieldKind};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,6 +27,10 @@ use std::time::{Duration, Instant};
 struct Corpus {
     /// Every file that parses strictly, whole.
     files: Vec<Vec<u8>>,
+    /// Each file's header size.
+    headers: Vec<usize>,
+    /// The code-object layout of the files' version (one Python wrote them all), as [`runs`].
+    runs: Vec<(usize, u32)>,
     /// The marshal body bytes of all files: the bytes both sides are credited with.
     body_bytes: u64,
     /// The list handed to the script: `HEADER_SIZE<TAB>PATH` per file, the same files in the same order.
@@ -104,6 +112,8 @@ impl Corpus {
         let python = python();
         let dir = compiled_stdlib(&python);
         let mut files = Vec::new();
+        let mut headers = Vec::new();
+        let mut fields = None;
         let mut listing = String::new();
         let mut body_bytes = 0;
         let mut refused = 0;
@@ -111,7 +121,11 @@ impl Corpus {
             let data = std::fs::read(&path).unwrap();
             // Only files both sides accept are timed, so both time the same bytes.
             let header_size = match pycmarshal::parse_pyc(&data) {
-                Ok(pyc) => pyc.header.size(),
+                Ok(pyc) => {
+                    let layout = pyc.header.python.code_layout().fields();
+                    assert_eq!(*fields.get_or_insert(layout), layout, "{}", path.display());
+                    pyc.header.size()
+                }
                 Err(error) => {
                     eprintln!("left out {}: {error}", path.display());
                     refused += 1;
@@ -120,6 +134,7 @@ impl Corpus {
             };
             body_bytes += (data.len() - header_size) as u64;
             listing.push_str(&format!("{header_size}\t{}\n", path.display()));
+            headers.push(header_size);
             files.push(data);
         }
         assert!(
@@ -133,8 +148,15 @@ impl Corpus {
         }
         let list = dir.with_extension("files");
         std::fs::write(&list, listing).unwrap();
+        let runs = runs(fields.unwrap_or_default());
+        for (data, &header) in files.iter().zip(&headers) {
+            // The reference must step over exactly what the parser reads, or it proves nothing.
+            assert_eq!(skim(&data[header..], &runs), Some(data.len() - header));
+        }
         Corpus {
             files,
+            headers,
+            runs,
             body_bytes,
             list,
             python,
@@ -156,6 +178,141 @@ fn validate(files: &[Vec<u8>]) {
     let options = pycmarshal::Options::new();
     for data in files {
         black_box(options.validate_pyc(black_box(data)).ok());
+    }
+}
+
+/// A code object's fields as runs: bytes of integer fields to step over, then how many object fields
+/// follow. 3.11's layout is `[(20, 8), (4, 2)]`: five integers, eight objects, one integer, two objects.
+fn runs(fields: &[Field]) -> Vec<(usize, u32)> {
+    let mut runs = vec![(0, 0)];
+    for field in fields {
+        let bytes = match field.kind {
+            FieldKind::UInt8 => 1,
+            FieldKind::Int16 | FieldKind::UInt16 => 2,
+            FieldKind::Int32 | FieldKind::UInt32 => 4,
+            _ => 0,
+        };
+        let last: &mut (usize, u32) = runs.last_mut().unwrap();
+        if bytes == 0 {
+            last.1 += 1;
+        } else if last.1 == 0 {
+            last.0 += bytes;
+        } else {
+            runs.push((bytes, 0));
+        }
+    }
+    runs
+}
+
+/// The `run` of a container that is not a code object, and of a dict (ended by a NULL, not counted).
+const NO_RUN: usize = usize::MAX;
+const DICT: usize = usize::MAX - 1;
+
+/// The least any reader of the format must do, as a yardstick for the others: step over every object
+/// (its type byte, its length, its payload), count each open container's items down, and step over a
+/// code object's integer fields. It checks nothing but the bounds, keeps nothing, and knows the CPython
+/// 3 type codes only. Each type byte's position depends on the length read before it, so no reader of
+/// this format goes much faster. Returns where the object ends.
+fn skim(body: &[u8], runs: &[(usize, u32)]) -> Option<usize> {
+    /// An open container: items left in it (or in its current run of code fields), and for a code
+    /// object the index of its next run.
+    struct Open {
+        left: u32,
+        run: usize,
+    }
+    let int = |at: usize| Some(u32::from_le_bytes(body.get(at..at + 4)?.try_into().ok()?));
+    // The innermost container apart, so that counting an item touches no memory; one item with no
+    // run stands for the top level.
+    let mut top = Open {
+        left: 1,
+        run: NO_RUN,
+    };
+    let mut stack = Vec::with_capacity(64);
+    let mut at = 0;
+    loop {
+        let byte = *body.get(at)? & 0x7f;
+        at += 1;
+        let opened = match byte {
+            b'N' | b'T' | b'F' | b'S' | b'.' => None,
+            // A dict's end: the dict is done.
+            b'0' if top.run == DICT => {
+                top = stack.pop()?;
+                None
+            }
+            b'r' | b'i' => {
+                at += 4;
+                None
+            }
+            b'g' | b'I' => {
+                at += 8;
+                None
+            }
+            b'y' => {
+                at += 16;
+                None
+            }
+            b'z' | b'Z' => {
+                at += 1 + usize::from(*body.get(at)?);
+                None
+            }
+            b's' | b'u' | b'a' | b'A' | b't' => {
+                at += 4 + int(at)? as usize;
+                None
+            }
+            b'l' => {
+                at += 4 + 2 * (int(at)? as i32).unsigned_abs() as usize;
+                None
+            }
+            b')' => {
+                at += 1;
+                let left = u32::from(*body.get(at - 1)?);
+                Some(Open { left, run: NO_RUN })
+            }
+            b'(' | b'[' | b'<' | b'>' => {
+                at += 4;
+                let left = int(at - 4)?;
+                Some(Open { left, run: NO_RUN })
+            }
+            b'{' => Some(Open {
+                left: u32::MAX,
+                run: DICT,
+            }),
+            b'c' => {
+                let &(ints, left) = runs.first()?;
+                at += ints;
+                Some(Open { left, run: 1 })
+            }
+            _ => return None,
+        };
+        if let Some(open) = opened {
+            if open.left > 0 {
+                stack.push(core::mem::replace(&mut top, open));
+                continue;
+            }
+        }
+        // An object is done: count it in its container, and close those it fills.
+        loop {
+            top.left -= 1;
+            if top.left > 0 {
+                break;
+            }
+            if let Some(&(ints, left)) = runs.get(top.run) {
+                at += ints;
+                top.run += 1;
+                top.left = left + 1;
+                continue;
+            }
+            match stack.pop() {
+                Some(parent) => top = parent,
+                None => return (at <= body.len()).then_some(at),
+            }
+        }
+    }
+}
+
+fn skim_all(corpus: &Corpus) {
+    for (data, &header) in corpus.files.iter().zip(&corpus.headers) {
+        black_box(skim(black_box(&data[header..]), &corpus.runs));
     }
 }
 
@@ -258,12 +415,14 @@ fn side_by_side(corpus: &Corpus) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(15);
     let per_block = rounds.div_ceil(BLOCKS).max(1);
-    let (mut full, mut check, mut loads) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut full, mut check, mut skims, mut loads) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut python = String::new();
     println!("side by side, {BLOCKS} blocks of {per_block} passes per side:");
     for _ in 0..BLOCKS {
         full.extend(timed(per_block, || full_parse(&corpus.files)));
         check.extend(timed(per_block, || validate(&corpus.files)));
+        skims.extend(timed(per_block, || skim_all(corpus)));
         let base = marshal_loads(corpus, per_block);
         loads.extend(base.times);
         python = base.python;
@@ -276,7 +435,11 @@ fn side_by_side(corpus: &Corpus) {
         corpus.files.len(),
         corpus.body_bytes
     );
-    for (name, times) in [("full parse", full), ("validate-only", check)] {
+    for (name, times) in [
+        ("full parse", full),
+        ("validate-only", check),
+        ("reference skim (the ceiling)", skims),
+    ] {
         let (best, median) = best_and_median(times);
         println!(
             "{name}: {:.0} MB/s, {python} marshal.loads: {:.0} MB/s, ratio {:.1} x ({:.1} x)",
