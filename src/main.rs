@@ -209,9 +209,9 @@ fn is_cache_file(path: &Path) -> bool {
 }
 
 /// Files named on the command line are checked whatever their name; directories are walked (sorted,
-/// so the output is the same run after run) for .pyc and .pyo files.
-fn walk(paths: &[PathBuf], follow: bool) -> Vec<Found> {
-    let mut found = Vec::new();
+/// so the output is the same run after run) for .pyc and .pyo files. Each is handed to `found` as the
+/// walk meets it.
+fn walk(paths: &[PathBuf], follow: bool, mut found: impl FnMut(Found)) {
     for path in paths {
         match std::fs::metadata(path) {
             Ok(metadata) if metadata.is_dir() => {
@@ -221,7 +221,7 @@ fn walk(paths: &[PathBuf], follow: bool) -> Vec<Found> {
                 for entry in walker {
                     match entry {
                         Ok(entry) if entry.file_type().is_file() && is_cache_file(entry.path()) => {
-                            found.push(Found::File(entry.into_path()));
+                            found(Found::File(entry.into_path()));
                         }
                         Ok(_) => {}
                         Err(error) => {
@@ -230,16 +230,15 @@ fn walk(paths: &[PathBuf], follow: bool) -> Vec<Found> {
                                 Some(error) => error,
                                 None => io::Error::other("file system loop"),
                             };
-                            found.push(Found::Failed(Report::unreadable(&path, error)));
+                            found(Found::Failed(Report::unreadable(&path, error)));
                         }
                     }
                 }
             }
-            Ok(_) => found.push(Found::File(path.clone())),
-            Err(error) => found.push(Found::Failed(Report::unreadable(path, error))),
+            Ok(_) => found(Found::File(path.clone())),
+            Err(error) => found(Found::Failed(Report::unreadable(path, error))),
         }
     }
-    found
 }
 
 /// A bar on stderr that appears only when stderr is a terminal and the run has lasted a second.
@@ -251,8 +250,9 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(len: usize) -> Progress {
-        let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::hidden());
+    /// A bar of no files yet: the walk adds them as it finds them.
+    fn new() -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files, {eta} left") {
             bar.set_style(style);
         }
@@ -279,22 +279,36 @@ impl Progress {
 fn run_check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
     let start = Instant::now();
     let checker = Checker::new().sources(!args.no_source);
-    let found = walk(&args.paths, args.follow);
-    let progress = Progress::new(found.len());
-    let check_all = || -> Vec<Report> {
-        found
-            .into_par_iter()
-            .map(|found| {
-                let report = match found {
-                    Found::File(path) => checker.check_path(&path),
-                    Found::Failed(report) => report,
-                };
-                progress.tick();
-                report
-            })
-            .collect()
+    let progress = Progress::new();
+    // The walk runs on its own thread and the checks start with the first file it finds; each report
+    // keeps the file's place in the walk, so the output is in walk order all the same.
+    let check_all = || -> Vec<(usize, Report)> {
+        std::thread::scope(|scope| {
+            let (sender, found) = std::sync::mpsc::channel();
+            scope.spawn(|| {
+                walk(&args.paths, args.follow, |item| {
+                    progress.bar.inc_length(1);
+                    // The receiver lives until the walk ends.
+                    let _ = sender.send(item);
+                });
+                drop(sender);
+            });
+            found
+                .into_iter()
+                .enumerate()
+                .par_bridge()
+                .map(|(place, found)| {
+                    let report = match found {
+                        Found::File(path) => checker.check_path(&path),
+                        Found::Failed(report) => report,
+                    };
+                    progress.tick();
+                    (place, report)
+                })
+                .collect()
+        })
     };
-    let reports = match args.threads {
+    let mut reports = match args.threads {
         Some(threads) => match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
             Ok(pool) => pool.install(check_all),
             Err(error) => return Err(io::Error::other(error)),
@@ -302,10 +316,11 @@ fn run_check(args: &CheckArgs, out: &mut impl Write) -> io::Result<ExitCode> {
         None => check_all(),
     };
     progress.bar.finish_and_clear();
+    reports.sort_unstable_by_key(|&(place, _)| place);
 
     let mut summary = Summary::default();
     let mut line = String::new();
-    for report in &reports {
+    for (_, report) in &reports {
         summary.add(report);
         line.clear();
         if args.json {
