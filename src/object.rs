@@ -6,7 +6,7 @@
 //! them from the input. The table keeps what a byte-exact writer needs: each object's type byte with its
 //! FLAG_REF bit, the exact type code (`z` versus `a`, `i` versus `l`), and where back-references stand.
 
-use crate::code::{CodeLayout, Field, FieldKind, Format, MAX_INTS};
+use crate::code::{CodeLayout, Field, FieldKind, Format};
 use crate::decode::{Sink, tag};
 use crate::magic::Python;
 use crate::number;
@@ -85,14 +85,16 @@ pub(crate) enum Form {
     Code,
 }
 
-/// The integer fields and item range of a code object.
+/// Where a code object's fields are: its object fields in the item array, its integer fields in the
+/// integer array (`ints_len` of the `ints_cap` slots its layout reserves are read).
 #[derive(Copy, Clone, Debug)]
 struct CodeRecord {
     layout: CodeLayout,
     items: u32,
     len: u32,
-    ints: [i32; MAX_INTS],
+    ints: u32,
     ints_len: u8,
+    ints_cap: u8,
 }
 
 /// The singletons, shared by every table: ids 0-5, and 6-11 for the same with FLAG_REF set (which
@@ -116,6 +118,8 @@ pub struct Objects<'a> {
     refs: Vec<ObjectId>,
     interned: Vec<ObjectId>,
     codes: Vec<CodeRecord>,
+    /// The integer fields of all code objects.
+    ints: Vec<i32>,
     root: Option<ObjectId>,
     format: Format,
 }
@@ -229,6 +233,14 @@ impl<'a> Objects<'a> {
         }
     }
 
+    /// The integer fields a code object has read.
+    fn ints_of(&self, record: &CodeRecord) -> &[i32] {
+        let start = record.ints as usize;
+        self.ints
+            .get(start..start + usize::from(record.ints_len))
+            .unwrap_or_default()
+    }
+
     fn item_ids(&self, start: u32, len: u32) -> &[ObjectId] {
         let start = start as usize;
         self.items
@@ -241,12 +253,15 @@ impl<'a> Objects<'a> {
 pub(crate) struct Builder<'a> {
     objects: Objects<'a>,
     scratch: Vec<ObjectId>,
+    /// The last layout a code object opened with, and its integer field count: a file's code objects
+    /// share one layout, so the count is worked out once.
+    ints_of: Option<(CodeLayout, u8)>,
 }
 
 impl<'a> Builder<'a> {
     /// The capacities are a compiled standard library's needs with room to spare (per input byte: a
-    /// node per 50, an item per 27, a flagged object per 125, a code object per 640), so that a
-    /// typical file never grows a vector.
+    /// node per 50, an item per 27, a flagged object per 125, a code object per 640 and its integers
+    /// per 100), so that a typical file never grows a vector.
     pub fn new(data: &'a [u8], python: Python) -> Builder<'a> {
         let mut nodes = Vec::with_capacity(SINGLETONS.len() * 2 + data.len() / 8);
         for flag in [0, tag::FLAG_REF] {
@@ -270,10 +285,12 @@ impl<'a> Builder<'a> {
                 refs: Vec::with_capacity(data.len() / 64),
                 interned: Vec::new(),
                 codes: Vec::with_capacity(data.len() / 512),
+                ints: Vec::with_capacity(data.len() / 64),
                 root: None,
                 format: Format::Marshal,
             },
             scratch: Vec::with_capacity(64),
+            ints_of: None,
         }
     }
 
@@ -346,13 +363,24 @@ impl Forms for Builder<'_> {
             .resize(start + count as usize, ObjectId(0));
         let start = start as u32;
         if is_code(byte, form) {
+            let ints_cap = match self.ints_of {
+                Some((known, n)) if known == layout => n,
+                _ => {
+                    let n = layout.fields().iter().filter(|f| f.kind.is_int()).count() as u8;
+                    self.ints_of = Some((layout, n));
+                    n
+                }
+            };
+            let ints = self.objects.ints.len();
+            self.objects.ints.resize(ints + usize::from(ints_cap), 0);
             let record = self.objects.codes.len() as u32;
             self.objects.codes.push(CodeRecord {
                 layout,
                 items: start,
                 len: count,
-                ints: [0; MAX_INTS],
+                ints: ints as u32,
                 ints_len: 0,
+                ints_cap,
             });
             return (self.push(byte, form, offset, record, 0), start);
         }
@@ -431,9 +459,11 @@ impl Sink for Builder<'_> {
     fn code_ints(&mut self, code: ObjectId, values: &[i32]) {
         let index = self.objects.node(code).a as usize;
         if let Some(record) = self.objects.codes.get_mut(index) {
-            let len = usize::from(record.ints_len);
+            let start = record.ints as usize + usize::from(record.ints_len);
+            let end = record.ints as usize + usize::from(record.ints_cap);
+            let slots = self.objects.ints.get_mut(start..end).unwrap_or_default();
             // Element by element: a copy of a few words is cheaper than a call to `memcpy`.
-            for (slot, &value) in record.ints.iter_mut().skip(len).zip(values) {
+            for (slot, &value) in slots.iter_mut().zip(values) {
                 *slot = value;
                 record.ints_len += 1;
             }
@@ -1144,14 +1174,12 @@ impl<'o, 'a> Code<'o, 'a> {
         let objects = self.objects;
         let record = self.record;
         let ids = objects.item_ids(record.items, record.len);
+        let values = objects.ints_of(record);
         let (mut ints, mut objs) = (0usize, 0usize);
         record.layout.fields().iter().map_while(move |&field| {
             let value = if field.kind.is_int() {
                 ints += 1;
-                (ints <= usize::from(record.ints_len))
-                    .then(|| record.ints.get(ints - 1).copied())
-                    .flatten()
-                    .map(FieldValue::Int)
+                values.get(ints - 1).map(|&value| FieldValue::Int(value))
             } else {
                 objs += 1;
                 ids.get(objs - 1)
@@ -1164,9 +1192,7 @@ impl<'o, 'a> Code<'o, 'a> {
     /// The integer field called `name` (`co_argcount`, `co_flags`, `co_firstlineno`, ...).
     pub fn int(&self, name: &str) -> Option<i32> {
         let i = self.record.layout.int_position(name)?;
-        (i < usize::from(self.record.ints_len))
-            .then(|| self.record.ints.get(i).copied())
-            .flatten()
+        self.objects.ints_of(self.record).get(i).copied()
     }
 
     /// The object field called `name` (`co_consts`, `co_name`, ...), back-references resolved.

@@ -75,7 +75,7 @@ impl Options {
 
     /// Nesting deeper than `depth` levels (each object counts, leaves included) is an error. Any value is
     /// safe: the decoder keeps its stack on the heap, bounded by the input. Each level the input reaches
-    /// may hold up to 384 bytes of memory while it is open, beside the parse's own table.
+    /// may hold up to 256 bytes of memory while it is open, beside the parse's own table.
     pub const fn max_depth(mut self, depth: u32) -> Options {
         self.max_depth = depth;
         self

@@ -50,12 +50,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// The bound the README promises: 32 bytes per input byte, plus 64 KiB, plus 384 bytes per level of
-/// nesting the input reaches (the depth limit caps that: 750 KiB at the default 2000). The worst
-/// level measured, a Python 1.0 code object one byte long, takes about 300: its frame, node, code
+/// The bound the README promises: 32 bytes per input byte, plus 64 KiB, plus 256 bytes per level of
+/// nesting the input reaches (the depth limit caps that: 500 KiB at the default 2000). The worst
+/// level measured, a Python 1.0 code object one byte long, takes about 190: its frame, node, code
 /// record and field slots, with the room their vectors keep to grow.
 fn bound(input: usize, levels: usize) -> usize {
-    32 * input + 64 * 1024 + 384 * levels
+    32 * input + 64 * 1024 + 256 * levels
 }
 
 /// Peak heap growth of this thread while `f` runs (what `f` frees it allocated itself).
