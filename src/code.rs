@@ -344,10 +344,16 @@ impl CodeLayout {
         }
     }
 
-    /// How many of its fields are marshalled objects (the others are integers written inline): the
-    /// item slots a code object of this layout takes.
+    /// How many of its fields are marshalled objects: the item slots a code object of this layout
+    /// takes.
     pub(crate) fn object_count(self) -> u32 {
         self.fields().iter().filter(|f| !f.kind.is_int()).count() as u32
+    }
+
+    /// How many of its fields are integers written inline: the integer slots a code object of this
+    /// layout takes (at most [`MAX_INTS`]).
+    pub(crate) fn int_count(self) -> u8 {
+        self.fields().iter().filter(|f| f.kind.is_int()).count() as u8
     }
 
     /// Which reader its data needs.
@@ -409,7 +415,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_layout_has_more_integer_fields_than_a_code_record_holds() {
+    fn no_layout_has_more_integer_fields_than_the_decoder_gathers() {
         for layout in CodeLayout::ALL {
             let ints = layout.fields().iter().filter(|f| f.kind.is_int());
             assert!(ints.count() <= MAX_INTS, "{layout:?}");
@@ -417,7 +423,7 @@ mod tests {
     }
 
     #[test]
-    fn foreign_layouts_fit_a_code_record_and_name_their_code_consts_and_name() {
+    fn foreign_layouts_fit_the_decoder_and_name_their_code_consts_and_name() {
         for layout in CodeLayout::FOREIGN {
             let ints = layout.fields().iter().filter(|f| f.kind.is_int());
             assert!(ints.count() <= MAX_INTS, "{layout:?}");

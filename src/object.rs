@@ -255,7 +255,7 @@ pub(crate) struct Builder<'a> {
     scratch: Vec<ObjectId>,
     /// The last layout a code object opened with, and its integer field count: a file's code objects
     /// share one layout, so the count is worked out once.
-    ints_of: Option<(CodeLayout, u8)>,
+    int_count: Option<(CodeLayout, u8)>,
 }
 
 impl<'a> Builder<'a> {
@@ -290,7 +290,7 @@ impl<'a> Builder<'a> {
                 format: Format::Marshal,
             },
             scratch: Vec::with_capacity(64),
-            ints_of: None,
+            int_count: None,
         }
     }
 
@@ -363,11 +363,11 @@ impl Forms for Builder<'_> {
             .resize(start + count as usize, ObjectId(0));
         let start = start as u32;
         if is_code(byte, form) {
-            let ints_cap = match self.ints_of {
+            let ints_cap = match self.int_count {
                 Some((known, n)) if known == layout => n,
                 _ => {
-                    let n = layout.fields().iter().filter(|f| f.kind.is_int()).count() as u8;
-                    self.ints_of = Some((layout, n));
+                    let n = layout.int_count();
+                    self.int_count = Some((layout, n));
                     n
                 }
             };
