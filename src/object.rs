@@ -371,6 +371,8 @@ impl Forms for Builder<'_> {
                     n
                 }
             };
+            // Every integer slot but those of the open code objects' later runs stands for bytes
+            // read (one at least each), so the count stays near the input's size, below 2^32.
             let ints = self.objects.ints.len();
             self.objects.ints.resize(ints + usize::from(ints_cap), 0);
             let record = self.objects.codes.len() as u32;
