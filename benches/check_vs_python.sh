@@ -5,7 +5,7 @@
 #
 # Usage: benches/check_vs_python.sh [DIR]
 #
-# Without DIR it copies python3's standard library into target/pycmarshal-fixtures/check-stdlib-TAG
+# Without DIR it copies python3's standard library into ${CARGO_TARGET_DIR:-target}/tmp/pycmarshal-fixtures/check-stdlib-TAG
 # once and compiles it there with compileall at optimization levels 0, 1 and 2 (the usual
 # __pycache__ layout). Uses hyperfine when it is installed, else its own best-of-N timing.
 set -euo pipefail
@@ -16,7 +16,7 @@ runs=${RUNS:-10}
 dir=${1:-}
 if [ -z "$dir" ]; then
   tag=$("$python" -c 'import sys; print(sys.implementation.cache_tag)')
-  dir=target/pycmarshal-fixtures/check-stdlib-$tag
+  dir=${CARGO_TARGET_DIR:-target}/tmp/pycmarshal-fixtures/check-stdlib-$tag
   if [ ! -e "$dir/done" ]; then
     stdlib=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"

@@ -2,7 +2,7 @@
 //! `marshal.loads` over the same bytes.
 //!
 //! `cargo bench --bench parse` compiles the standard library of `python3` (or `$PYCMARSHAL_PYTHON`) once
-//! into `target/pycmarshal-fixtures/bench-stdlib-<cache_tag>`, loads every `.pyc` into memory and has
+//! into `<target dir>/tmp/pycmarshal-fixtures/bench-stdlib-<cache_tag>`, loads every `.pyc` into memory and has
 //! criterion time, over all files: the full parse into the arena (`parse_pyc`), the validate-only pass
 //! (`validate_pyc`) and, for information, the parse plus its JSON rendering. Then, in the same run, it
 //! times the full and validate-only passes again best-of-N, interleaved with `benches/marshal_loads.py`
@@ -17,7 +17,7 @@
 //! MB/s are 10^6 bytes per second.
 
 use criterion::{Criterion, Throughput};
-use pycmarshal::code::{Field, FieldKind};
+use pycmarshal::format::layout::{Field, FieldKind};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -54,7 +54,7 @@ fn python_says(python: &str, script: &str) -> String {
 /// Compiles the standard library once (a `done` marker says it finished) and returns its folder.
 fn compiled_stdlib(python: &str) -> PathBuf {
     let cache_tag = python_says(python, "import sys; print(sys.implementation.cache_tag)");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pycmarshal-fixtures");
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pycmarshal-fixtures");
     let dir = root.join(format!("bench-stdlib-{cache_tag}"));
     if dir.join("done").exists() {
         return dir;
@@ -317,13 +317,18 @@ fn skim_all(corpus: &Corpus) {
 }
 
 fn parse_and_json(files: &[Vec<u8>]) {
+    let mut json = String::new();
     for data in files {
         if let Ok(pyc) = pycmarshal::parse_pyc(black_box(data)) {
-            black_box(pycmarshal::json::document(
-                Some(&pyc.header),
+            json.clear();
+            let header = Some(&pyc.header);
+            let _ = pycmarshal::tools::json::write_document(
+                &mut json,
+                header,
                 pyc.objects.root(),
                 None,
-            ));
+            );
+            black_box(&json);
         }
     }
 }

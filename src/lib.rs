@@ -19,7 +19,7 @@
 //! let root = objects.root().expect("decoded");
 //! let items = root.items().expect("a tuple");
 //! assert_eq!(items.len(), 2);
-//! assert_eq!(items.get(1).and_then(|o| o.to_text()).as_deref(), Some("a"));
+//! assert_eq!(items.get(1).and_then(|o| o.text()).as_deref(), Some("a"));
 //!
 //! // The same bytes cut short: a typed, located error.
 //! let error = pycmarshal::parse_marshal(&data[..9]).unwrap_err();
@@ -30,9 +30,22 @@
 //! # Ok::<(), pycmarshal::Error>(())
 //! ```
 //!
-//! The data flows one way: bytes, then [`header`] and the decoder, then the [`object`] table, then tools
-//! such as [`json`]. Version differences are data: [`magic`] maps magic numbers to interpreters and
-//! layouts, [`code`] lists the code-object fields of each era.
+//! ## The layers
+//!
+//! The data flows one way, and the modules are laid out that way, each importing only from those
+//! before it:
+//!
+//! 1. [`base`]: the error type, the limits, the byte reader, text and numbers;
+//! 2. [`format`]: version data as tables (magic numbers, code-object layouts, type codes);
+//! 3. [`object`]: the object table and its borrowing views;
+//! 4. [`read`]: the header, the decoders (CPython's, and the other implementations' in
+//!    [`read::dialect`]) and the entry points;
+//! 5. [`write`]: byte-exact and normalizing writers;
+//! 6. [`tools`]: the JSON form, the readable dump, version inference, cache-tree checks;
+//! 7. the `pyc` command (`src/cli`), a thin shell over the tools; `fuzzing` (feature `arbitrary`) apart.
+//!
+//! Version differences are data: [`format::magic`] maps magic numbers to interpreters and layouts,
+//! [`format::layout`] lists the code-object fields of each era.
 //!
 //! Without the default `std` feature the crate is `no_std` + `alloc`.
 
@@ -44,39 +57,25 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-#[cfg(feature = "std")]
-pub mod check;
-pub mod code;
-mod decode;
-pub mod dropbox;
-pub mod dump;
-pub mod encode;
-mod error;
+pub mod base;
+pub mod format;
 #[cfg(feature = "arbitrary")]
 pub mod fuzzing;
-#[cfg(feature = "arbitrary")]
-pub mod generate;
-pub mod graalpy;
-pub mod header;
-pub mod infer;
-pub mod json;
-pub mod magic;
-#[cfg(feature = "std")]
-pub mod normalize;
-mod number;
 pub mod object;
-mod parse;
-mod reader;
-pub mod rustpython;
-mod stack;
-mod text;
+pub mod read;
+pub mod tools;
+pub mod write;
 
-pub use crate::code::CodeLayout;
-pub use crate::error::{Context, Error, ErrorKind, Step};
-pub use crate::header::{Header, Invalidation};
-pub use crate::magic::{Implementation, Python};
-pub use crate::number::{DECIMAL_DIGIT_LIMIT, write_float_repr, write_long};
+/// The README's examples, compiled and run as doc tests so that they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
+
+pub use crate::base::error::{Context, Error, ErrorKind, Step};
+pub use crate::base::limits::{DEFAULT_MAX_DEPTH, MAX_INPUT};
+pub use crate::format::layout::CodeLayout;
+pub use crate::format::magic::{Implementation, Python};
 pub use crate::object::{Code, Object, ObjectId, Objects, Value};
-pub use crate::parse::{
-    DEFAULT_MAX_DEPTH, MAX_INPUT, Options, Partial, Pyc, parse_marshal, parse_pyc,
-};
+pub use crate::read::header::{Header, Invalidation};
+pub use crate::read::options::Options;
+pub use crate::read::parse::{Partial, Pyc, parse_marshal, parse_pyc};

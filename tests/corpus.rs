@@ -31,17 +31,17 @@ fn every_file_of_the_shared_corpus_parses_strictly() {
         row.files += 1;
         let data = std::fs::read(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let header = pycmarshal::header::parse(&data, None);
+        let header = pycmarshal::read::header::parse(&data, None);
         row.foreign |= header.as_ref().is_ok_and(support::foreign);
         // Dropbox's files are read as the crate documents: decrypted, then parsed.
         let dropbox = header.is_ok_and(|h| h.python.implementation == Implementation::Dropbox);
         let decrypted;
         let parsed = if dropbox {
-            decrypted = pycmarshal::dropbox::decrypt(&data);
+            decrypted = pycmarshal::read::dialect::dropbox::decrypt(&data);
             decrypted
                 .as_ref()
                 .map_err(Clone::clone)
-                .and_then(|plain| pycmarshal::dropbox::OPTIONS.parse_pyc(plain))
+                .and_then(|plain| pycmarshal::read::dialect::dropbox::OPTIONS.parse_pyc(plain))
         } else {
             pycmarshal::parse_pyc(&data)
         };
@@ -248,7 +248,7 @@ fn localsplus_kind_bits_appear_release_by_release() {
 /// The spec says PyPy 3.8-3.10 write the 3.8 layout "with nlocals and lnotab". The field is there, but
 /// PyPy 3.10 fills it with position entries, not lnotab: lnotab's bytecode increments stop at the last
 /// line's first instruction, so they add up to less than the bytecode's length, and PyPy 3.10's go
-/// beyond it. PyPy 3.9's are true lnotab. (`pycmarshal::infer` reads each accordingly.)
+/// beyond it. PyPy 3.9's are true lnotab. (`pycmarshal::tools::infer` reads each accordingly.)
 #[test]
 fn pypy_3_10_stores_positions_where_lnotab_was() {
     let Some(corpus) = support::corpus("pypy_3_10_stores_positions_where_lnotab_was") else {

@@ -43,7 +43,7 @@ struct Summary {
 fn summaries(code: Code<'_, '_>, module_line: i64, out: &mut Vec<Summary>) {
     let firstlineno = code.firstlineno().map_or(module_line, i64::from);
     out.push(Summary {
-        name: code.name().unwrap_or_default(),
+        name: code.name().unwrap_or_default().into_owned(),
         firstlineno,
         consts: code.consts().map_or(0, |c| c.len()),
         code_len: code.bytecode().map_or(0, <[u8]>::len),
@@ -57,8 +57,8 @@ fn summaries(code: Code<'_, '_>, module_line: i64, out: &mut Vec<Summary>) {
 fn parse_sample(label: &str, data: &[u8]) -> Result<Vec<Summary>, pycmarshal::Error> {
     let image;
     let pyc = if is_dropbox(label) {
-        image = pycmarshal::dropbox::decrypt(data)?;
-        pycmarshal::dropbox::OPTIONS.parse_pyc(&image)?
+        image = pycmarshal::read::dialect::dropbox::decrypt(data)?;
+        pycmarshal::read::dialect::dropbox::OPTIONS.parse_pyc(&image)?
     } else {
         pycmarshal::parse_pyc(data)?
     };
@@ -109,11 +109,12 @@ fn every_prefix_of_every_sample_is_truncated() {
     let mut prefixes = 0;
     for (label, path) in foreign_files(&corpus) {
         let data = std::fs::read(&path).unwrap();
-        let image = is_dropbox(&label).then(|| pycmarshal::dropbox::decrypt(&data).unwrap());
+        let image =
+            is_dropbox(&label).then(|| pycmarshal::read::dialect::dropbox::decrypt(&data).unwrap());
         for cut in 0..data.len() {
             let prefix = &data[..cut];
             let error = match &image {
-                Some(_) => pycmarshal::dropbox::decrypt(prefix).unwrap_err(),
+                Some(_) => pycmarshal::read::dialect::dropbox::decrypt(prefix).unwrap_err(),
                 None => Options::new().validate_pyc(prefix).unwrap_err(),
             };
             let what = format!("{} cut at {cut}: {error}", path.display());
@@ -129,7 +130,7 @@ fn every_prefix_of_every_sample_is_truncated() {
         // The decrypted stream is plain marshal: its prefixes are truncated too.
         if let Some(image) = &image {
             for cut in 0..image.len() {
-                let error = pycmarshal::dropbox::OPTIONS
+                let error = pycmarshal::read::dialect::dropbox::OPTIONS
                     .validate_pyc(&image[..cut])
                     .unwrap_err();
                 assert!(
@@ -496,7 +497,7 @@ fn graalpy_strings_with_lone_surrogates_are_utf32() {
     };
     assert_eq!(text.code_points().collect::<Vec<_>>(), [0x61, 0xd800]);
     assert_eq!(text.as_str(), None);
-    let json = pycmarshal::json::document(None, objects.root(), None);
+    let json = support::json_document(None, objects.root(), None);
     assert!(json.contains(r#""value":"a\ud800""#), "{json}");
     for (bad, offset) in [
         (
@@ -618,7 +619,7 @@ fn rustpython_ints_are_a_byte_count_and_bytes() {
         (long.digit_bits(), long.to_string()),
         (8, "1180591620717411303424".to_string())
     );
-    let json = pycmarshal::json::document(None, objects.root(), None);
+    let json = support::json_document(None, objects.root(), None);
     assert!(
         json.contains(r#""value":"1180591620717411303424""#),
         "{json}"
@@ -725,9 +726,11 @@ fn a_dropbox_file_is_encrypted_and_decrypts_without_a_secret() {
     let length = u32::from_le_bytes(data[13..17].try_into().unwrap());
     assert_eq!((seed, length), (0x02fa_2290, 6918));
     assert_eq!(data.len(), 17 + 6928);
-    let image = pycmarshal::dropbox::decrypt(&data).unwrap();
+    let image = pycmarshal::read::dialect::dropbox::decrypt(&data).unwrap();
     assert_eq!(&image[..9], &data[..9], "the header and the type byte stay");
-    let pyc = pycmarshal::dropbox::OPTIONS.parse_pyc(&image).unwrap();
+    let pyc = pycmarshal::read::dialect::dropbox::OPTIONS
+        .parse_pyc(&image)
+        .unwrap();
     let code = pyc.code().unwrap();
     assert_eq!(code.filename().as_deref(), Some("codeop.py"));
     assert_eq!(
@@ -738,7 +741,7 @@ fn a_dropbox_file_is_encrypted_and_decrypts_without_a_secret() {
     // With another seed the key is another, and what comes out is not a code object.
     let mut wrong = data.clone();
     wrong[9] ^= 1;
-    assert!(pycmarshal::dropbox::decrypt(&wrong).is_err());
+    assert!(pycmarshal::read::dialect::dropbox::decrypt(&wrong).is_err());
 }
 
 #[test]
@@ -746,11 +749,12 @@ fn dropbox_decryption_checks_what_it_reads() {
     let mut data = b"\xb7\xf2\x0d\x0a\0\0\0\0c".to_vec();
     data.extend(7i32.to_le_bytes());
     data.extend(0i32.to_le_bytes());
-    let error = pycmarshal::dropbox::decrypt(&data).unwrap_err();
+    let error = pycmarshal::read::dialect::dropbox::decrypt(&data).unwrap_err();
     assert_eq!(error.kind(), &ErrorKind::BadLength(0));
     assert_eq!(error.offset(), 13);
     // Not a Dropbox file.
-    let error = pycmarshal::dropbox::decrypt(b"\x03\xf3\x0d\x0a\0\0\0\0c").unwrap_err();
+    let error =
+        pycmarshal::read::dialect::dropbox::decrypt(b"\x03\xf3\x0d\x0a\0\0\0\0c").unwrap_err();
     assert_eq!(error.kind(), &ErrorKind::BadValue);
 }
 
@@ -772,14 +776,15 @@ fn mutated_samples_never_panic() {
                 let mut mutated = data.clone();
                 mutated[at] ^= flip;
                 if folder.starts_with("dropbox") {
-                    if let Ok(image) = pycmarshal::dropbox::decrypt(&mutated) {
-                        let _ = pycmarshal::dropbox::OPTIONS.parse_pyc_tolerant(&image);
+                    if let Ok(image) = pycmarshal::read::dialect::dropbox::decrypt(&mutated) {
+                        let _ =
+                            pycmarshal::read::dialect::dropbox::OPTIONS.parse_pyc_tolerant(&image);
                     }
                     continue;
                 }
                 let _ = pycmarshal::parse_pyc(&mutated);
                 let partial = Options::new().parse_pyc_tolerant(&mutated);
-                let _ = pycmarshal::json::document(
+                let _ = support::json_document(
                     partial.header.as_ref(),
                     partial.objects.root(),
                     partial.error.as_ref(),
@@ -801,8 +806,8 @@ fn the_writer_refuses_the_other_formats_and_gives_the_decrypted_dropbox_stream_b
         let data = sample(&corpus, folder, name);
         let pyc = pycmarshal::parse_pyc(&data).unwrap();
         for error in [
-            pycmarshal::encode::write_pyc(&pyc).unwrap_err(),
-            pycmarshal::normalize::normalize_pyc(&pyc).unwrap_err(),
+            pycmarshal::write::encode::write_pyc(&mut Vec::new(), &pyc).unwrap_err(),
+            pycmarshal::write::normalize::write_pyc(&mut Vec::new(), &pyc).unwrap_err(),
         ] {
             assert!(
                 matches!(error.kind(), ErrorKind::Unsupported(_)),
@@ -811,7 +816,13 @@ fn the_writer_refuses_the_other_formats_and_gives_the_decrypted_dropbox_stream_b
         }
     }
     // The decrypted Dropbox stream is CPython 2.5 marshal: the writer gives it back byte for byte.
-    let image = pycmarshal::dropbox::decrypt(&sample(&corpus, "dropbox2.5", "codeop")).unwrap();
-    let pyc = pycmarshal::dropbox::OPTIONS.parse_pyc(&image).unwrap();
-    assert_eq!(pycmarshal::encode::write_pyc(&pyc).unwrap(), image);
+    let image =
+        pycmarshal::read::dialect::dropbox::decrypt(&sample(&corpus, "dropbox2.5", "codeop"))
+            .unwrap();
+    let pyc = pycmarshal::read::dialect::dropbox::OPTIONS
+        .parse_pyc(&image)
+        .unwrap();
+    let mut written = Vec::new();
+    pycmarshal::write::encode::write_pyc(&mut written, &pyc).unwrap();
+    assert_eq!(written, image);
 }

@@ -4,7 +4,7 @@
 
 use pycmarshal::Python;
 use pycmarshal::fuzzing;
-use pycmarshal::generate::Sample;
+use pycmarshal::fuzzing::generate::Sample;
 use std::path::{Path, PathBuf};
 
 fn seeds(folder: &str) -> Vec<PathBuf> {
@@ -81,6 +81,33 @@ fn the_generator_driven_targets_hold_on_seeds_and_pseudo_random_inputs() {
     println!("roundtrip and truncate targets: {} inputs", inputs.len());
 }
 
+#[test]
+fn the_tool_targets_hold_on_seeds_generated_graphs_and_pseudo_random_inputs() {
+    use arbitrary::{Arbitrary, Unstructured};
+    let mut inputs: Vec<Vec<u8>> = seeds("marshal")
+        .iter()
+        .chain(&seeds("pyc"))
+        .map(|path| std::fs::read(path).unwrap())
+        .collect();
+    let random = pseudo_random_inputs(1500);
+    // Valid object graphs reach deep into the tools; raw bytes try what a fuzzer tries first.
+    for data in &random {
+        if let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(data)) {
+            inputs.push(sample.data);
+        }
+    }
+    inputs.extend(random);
+    for data in &inputs {
+        fuzzing::print(data);
+        fuzzing::infer(data);
+        fuzzing::normalize(data);
+    }
+    println!(
+        "print, infer and normalize targets: {} inputs",
+        inputs.len()
+    );
+}
+
 /// Inputs the fuzz campaign found, each of which broke a target's property before its fix. They run
 /// through every target body, so a regression in any of them shows here on stable.
 const FINDINGS: &[(&str, &[u8])] = &[
@@ -99,6 +126,9 @@ fn the_fuzz_findings_hold_in_every_target() {
         fuzzing::header(data);
         fuzzing::roundtrip(data);
         fuzzing::truncate(data);
+        fuzzing::print(data);
+        fuzzing::infer(data);
+        fuzzing::normalize(data);
     }
 }
 

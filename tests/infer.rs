@@ -5,7 +5,7 @@
 
 mod support;
 
-use pycmarshal::infer::{infer_pyc, infer_version};
+use pycmarshal::tools::infer::{infer_pyc, infer_version};
 use std::collections::BTreeMap;
 
 #[test]

@@ -4,7 +4,7 @@
 //! - a sample of its standard library, compiled by its own compileall in every invalidation mode and
 //!   optimization level it has (and with `-U` on Python 2), parses strictly with the interpreter's magic
 //!   and the right invalidation;
-//! - hash-based pycs (3.7+) carry the hash `pycmarshal::check::source_hash` computes of their source;
+//! - hash-based pycs (3.7+) carry the hash `pycmarshal::tools::check::source_hash` computes of their source;
 //! - random values, dumped by the interpreter at every marshal version it writes, and the compiled
 //!   sample's bodies decode to what the interpreter's own `marshal.loads` describes.
 //!
@@ -12,7 +12,7 @@
 
 mod support;
 
-use pycmarshal::check::source_hash;
+use pycmarshal::tools::check::source_hash;
 use pycmarshal::{CodeLayout, Invalidation};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -105,7 +105,7 @@ fn check_hashes(python: &Interpreter, files: &[(String, PathBuf)]) -> usize {
     let mut checked = 0;
     for (_, path) in files {
         let data = std::fs::read(path).unwrap();
-        let header = pycmarshal::header::parse(&data, None).unwrap();
+        let header = pycmarshal::read::header::parse(&data, None).unwrap();
         let (Invalidation::CheckedHash { hash } | Invalidation::UncheckedHash { hash }) =
             header.invalidation
         else {
@@ -189,7 +189,7 @@ fn differential_corpus(python: &Interpreter) -> String {
     let mut paths = Vec::new();
     for (_, path) in support::corpus_files(&corpus) {
         let data = std::fs::read(&path).unwrap();
-        let Ok(header) = pycmarshal::header::parse(&data, None) else {
+        let Ok(header) = pycmarshal::read::header::parse(&data, None) else {
             continue;
         };
         let (Some(entry), Ok(_)) = (header.entry, pycmarshal::parse_pyc(&data)) else {

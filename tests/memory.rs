@@ -253,3 +253,117 @@ fn each_level_of_nesting_costs_a_few_hundred_bytes_at_most() {
         }
     }
 }
+
+/// Counts what is written to it, keeping nothing.
+struct Count(usize);
+
+impl std::fmt::Write for Count {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// The tools that write what they walk (the JSON form, the dump) keep one cursor per open container:
+/// their memory is the nesting, not the size (the table they walk is the parse's, measured above).
+#[test]
+fn the_json_form_and_the_dump_take_memory_for_nesting_not_for_size() {
+    use pycmarshal::tools::{dump, json};
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let nested = {
+        let mut data = b")\x01".repeat(DEPTH - 1);
+        data.push(b'N');
+        data
+    };
+    for (name, data, levels) in [
+        ("singletons", list_of(N, b"N"), 1),
+        ("flagged empty dicts", list_of(N, b"\xfb\xb0"), 2),
+        ("back-references", list_of(N, b"r\x00\x00\x00\x00"), 1),
+        ("nested 1-tuples", nested, DEPTH),
+    ] {
+        let mut data = data;
+        if name == "back-references" {
+            data[0] |= 0x80;
+        }
+        let objects = Options::new().parse_marshal(&data).unwrap();
+        let root = objects.root().unwrap();
+        let json = peak_during(|| json::write_node(&mut Count(0), root).unwrap());
+        let layout = dump::Layout { offsets: true };
+        let shown = peak_during(|| dump::write_object(&mut Count(0), root, layout).unwrap());
+        println!(
+            "{name} ({} bytes): JSON {json} bytes, dump {shown} bytes",
+            data.len()
+        );
+        let bound = 64 * 1024 + 256 * levels;
+        assert!(json <= bound, "{name}: JSON took {json} bytes");
+        assert!(shown <= bound, "{name}: dump took {shown} bytes");
+    }
+}
+
+/// Normalizing keeps a fixed record per object, each distinct value's key once, and a cursor per open
+/// container of its walks.
+fn normalize_bound(input: usize, levels: usize) -> usize {
+    48 * input + 64 * 1024 + 256 * levels
+}
+
+#[test]
+fn normalizing_takes_memory_linear_in_the_input() {
+    use pycmarshal::write::normalize;
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let distinct_ints: Vec<u8> = {
+        let mut data = vec![b'['];
+        data.extend((N as u32 / 4).to_le_bytes());
+        for i in 0..N as u32 / 4 {
+            data.push(b'i');
+            data.extend(i.to_le_bytes());
+        }
+        data
+    };
+    for (name, data, levels) in [
+        ("empty tuples", list_of(N, b")\x00"), 2),
+        ("singletons", list_of(N, b"N"), 1),
+        ("flagged empty dicts", list_of(N, b"\xfb\xb0"), 2),
+        ("distinct ints", distinct_ints, 1),
+        (
+            "1-tuples nested",
+            {
+                let mut data = b")\x01".repeat(DEPTH - 1);
+                data.push(b'N');
+                data
+            },
+            DEPTH,
+        ),
+    ] {
+        let objects = Options::new().parse_marshal(&data).unwrap();
+        let mut out = Vec::with_capacity(4 * data.len() + 16);
+        let peak = peak_during(|| drop(normalize::write_marshal(&mut out, &objects)));
+        println!(
+            "{name} ({} bytes): normalize {peak} bytes, {:.1} per input byte",
+            data.len(),
+            peak as f64 / data.len() as f64
+        );
+        assert!(
+            peak <= normalize_bound(data.len(), levels),
+            "{name}: {peak} bytes"
+        );
+    }
+}
+
+#[test]
+fn inference_and_checking_take_what_a_parse_takes() {
+    use pycmarshal::tools::{check::Checker, infer};
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let data = list_of(N, b")\x00");
+    let peak = peak_during(|| drop(infer::infer_pyc(&data)));
+    println!("infer ({} bytes): {peak} bytes", data.len());
+    assert!(peak <= bound(data.len(), DEPTH), "infer: {peak} bytes");
+    // A check reads the file once and validates it: the file's size and a little more.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.pyc");
+    let mut file = b"\xa7\x0d\x0d\x0a\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+    file.extend(&data);
+    std::fs::write(&path, &file).unwrap();
+    let peak = peak_during(|| drop(Checker::new().check_path(&path)));
+    println!("check ({} bytes): {peak} bytes", file.len());
+    assert!(peak <= file.len() + 64 * 1024, "check: {peak} bytes");
+}

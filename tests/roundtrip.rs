@@ -13,11 +13,12 @@ fn rewrites_exactly(files: &[PathBuf]) -> usize {
         let Ok(pyc) = pycmarshal::parse_pyc(&data) else {
             continue;
         };
-        let written = match pycmarshal::encode::write_pyc(&pyc) {
+        let mut written = Vec::new();
+        match pycmarshal::write::encode::write_pyc(&mut written, &pyc) {
             // GraalPy's and RustPython's formats are read, not written.
             Err(e) if matches!(e.kind(), pycmarshal::ErrorKind::Unsupported(_)) => continue,
-            written => written.unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-        };
+            result => result.unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        }
         if written != data {
             let at = written.iter().zip(&data).position(|(a, b)| a != b);
             panic!(
@@ -66,7 +67,7 @@ fn the_compiled_standard_library_is_rewritten_byte_for_byte() {
 
 #[test]
 fn a_new_header_for_every_release_reads_back_as_written() {
-    use pycmarshal::magic::MAGICS;
+    use pycmarshal::format::magic::MAGICS;
     use pycmarshal::{Header, Invalidation};
     let mut written = 0;
     for entry in MAGICS.iter().filter(|entry| entry.is_release()) {
@@ -87,10 +88,10 @@ fn a_new_header_for_every_release_reads_back_as_written() {
             let Some(header) = Header::new(entry.python, invalidation) else {
                 continue;
             };
-            let mut e = pycmarshal::encode::Encoder::default();
-            pycmarshal::encode::write_header(&header, &mut e);
-            assert_eq!(e.out.len(), header.size());
-            let read = pycmarshal::header::parse(&e.out, None).unwrap();
+            let mut bytes = Vec::new();
+            pycmarshal::write::encode::write_header(&mut bytes, &header);
+            assert_eq!(bytes.len(), header.size());
+            let read = pycmarshal::read::header::parse(&bytes, None).unwrap();
             assert_eq!(read.invalidation, invalidation, "{}", entry.python);
             assert_eq!(read.python, entry.python);
             written += 1;

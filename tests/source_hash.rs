@@ -3,7 +3,7 @@
 
 mod support;
 
-use pycmarshal::check::source_hash;
+use pycmarshal::tools::check::source_hash;
 
 #[test]
 fn source_hash_equals_importlibs_for_every_block_tail() {

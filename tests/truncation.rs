@@ -181,7 +181,7 @@ print(json.dumps({"pyc": bytes(bx._code_to_timestamp_pyc(code, 0, 0)).hex(), "in
                     pycmarshal::object::FieldValue::Int(value) => {
                         // Python's attribute: compared once the name says which code object it is.
                         if let Some(name) = &name {
-                            if let Some(want) = expected[name.as_str()][field.name].as_i64() {
+                            if let Some(want) = expected[&name[..]][field.name].as_i64() {
                                 assert_eq!(
                                     i64::from(value),
                                     want,

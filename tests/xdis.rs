@@ -22,7 +22,7 @@ fn ours(root: Code<'_, '_>) -> Vec<Summary> {
     let mut stack = vec![root];
     while let Some(code) = stack.pop() {
         out.push((
-            code.name().unwrap_or_default(),
+            code.name().unwrap_or_default().into_owned(),
             code.firstlineno().map(i64::from),
             code.bytecode().map_or(0, <[u8]>::len),
             code.consts().map_or(0, |c| c.len()),

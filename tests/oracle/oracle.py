@@ -45,8 +45,9 @@ else:
         sys.set_int_max_str_digits(0)
     sys.setrecursionlimit(10000)
 
-# Longs with more 15-bit digits than this are hexadecimal in the JSON form (see the README).
-DECIMAL_DIGIT_LIMIT = 4096
+# Longs with more 15-bit digits than this are hexadecimal in the JSON form (see the README): at most
+# 4,299 decimal digits, under the 4,300 CPython's str(int) allows.
+DECIMAL_DIGIT_LIMIT = 952
 CodeType = type(compile("0", "", "eval"))
 
 

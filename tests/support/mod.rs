@@ -271,9 +271,10 @@ pub fn fixture_once(name: &str, build: impl FnOnce(&Path)) -> PathBuf {
     dir
 }
 
-/// Where fixtures built once per machine live (under `target/`).
+/// Where fixtures built once per machine live: inside the target directory, wherever
+/// `CARGO_TARGET_DIR` or `--target-dir` put it (cargo names its scratch folder for integration tests).
 pub fn fixture_root() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pycmarshal-fixtures");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pycmarshal-fixtures");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -336,6 +337,11 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
+/// Bytes in lowercase hexadecimal, for Python's `bytes.fromhex`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn unhex(text: &str) -> Vec<u8> {
     (0..text.len())
         .step_by(2)
@@ -353,7 +359,7 @@ pub fn differential(python: &Interpreter, dir: &Path) -> String {
         let (_version, hex) = line.split_once(' ').unwrap();
         let data = unhex(hex);
         let partial = options.parse_marshal_tolerant(&data);
-        actual.push_str(&pycmarshal::json::document(
+        actual.push_str(&json_document(
             None,
             partial.objects.root(),
             partial.error.as_ref(),
@@ -416,4 +422,15 @@ pub fn markdown_table<const N: usize>(rows: &[[String; N]]) -> String {
         out.extend(body.iter().map(line));
     }
     out.join("\n")
+}
+
+/// The JSON form of a header, root and error, as a string.
+pub fn json_document(
+    header: Option<&pycmarshal::Header>,
+    root: Option<pycmarshal::Object<'_, '_>>,
+    error: Option<&pycmarshal::Error>,
+) -> String {
+    let mut out = String::new();
+    pycmarshal::tools::json::write_document(&mut out, header, root, error).unwrap();
+    out
 }

@@ -1,0 +1,59 @@
+//! Where the commands print: standard output, buffered, through the `fmt::Write` that the library's
+//! writers take, so that a dump or a JSON document goes out as it is made, never built whole.
+
+use std::fmt;
+use std::io::{self, BufWriter, StdoutLock, Write};
+use std::process::ExitCode;
+
+/// Standard output.
+pub struct Out {
+    inner: BufWriter<StdoutLock<'static>>,
+}
+
+/// The `fmt::Write` side of [`Out`]: it keeps the I/O error that stopped a write, so that a closed
+/// pipe is told from a formatting failure.
+pub struct Text<'o> {
+    inner: &'o mut BufWriter<StdoutLock<'static>>,
+    error: Option<io::Error>,
+}
+
+impl fmt::Write for Text<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.inner.write_all(s.as_bytes()).map_err(|error| {
+            self.error = Some(error);
+            fmt::Error
+        })
+    }
+}
+
+impl Out {
+    /// Standard output, locked for the whole run.
+    pub fn stdout() -> Out {
+        Out {
+            inner: BufWriter::new(io::stdout().lock()),
+        }
+    }
+
+    /// Runs `write` over the output; the I/O error that stopped it, if one did, comes back.
+    pub fn text(&mut self, write: impl FnOnce(&mut Text<'_>) -> fmt::Result) -> io::Result<()> {
+        let mut text = Text {
+            inner: &mut self.inner,
+            error: None,
+        };
+        match (write(&mut text), text.error) {
+            (_, Some(error)) => Err(error),
+            (Err(fmt::Error), None) => Err(io::Error::other("formatting failed")),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+
+    /// Sends what is buffered.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Exit status 1 when there were problems, else 0 (2, usage errors, is clap's).
+pub fn exit(problems: bool) -> ExitCode {
+    ExitCode::from(u8::from(problems))
+}

@@ -1,0 +1,558 @@
+//! CPython's marshal decoder (PyPy's dialect included): one loop over the input on the shared frame
+//! stack, so no input can exhaust the call stack, whatever the configured depth.
+//!
+//! The decoder checks everything (lengths against the bytes left, references, long digits, UTF-8,
+//! code-object field types) and reports what it finds to a [`Sink`]: the object table builds the arena,
+//! the validating sink drops everything. On a fault, the open containers are closed as incomplete, so the
+//! sink holds everything decoded before it.
+
+use super::sink::{Outcome, Sink};
+use super::stack::{Frame, NO_SLOT, Shape, Stack, UNCOUNTED};
+use crate::base::error::{ErrorKind, Fault};
+use crate::base::reader::Reader;
+use crate::base::{number, text};
+use crate::format::layout::{CodeLayout, FieldKind, MAX_INTS};
+use crate::format::magic::{Dialect, Python};
+use crate::format::tag;
+
+/// What the decoder needs to know beyond the bytes.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Config {
+    pub max_depth: u32,
+    pub python: Python,
+    pub layout: CodeLayout,
+}
+
+/// What the decoder remembers about a value for checking code-object fields, per reference slot too.
+type Class = u8;
+/// A reference slot that is reserved but not filled yet (code, frozenset, slice under construction).
+const RESERVED: Class = 0;
+const OTHER: Class = 1;
+const BYTES: Class = 2;
+const TEXT: Class = 4;
+const TUPLE: Class = 8;
+const LIST: Class = 16;
+/// A tuple or list whose items are all `TEXT`.
+const ALL_TEXT: Class = 32;
+
+/// The decoder's own words in a frame.
+#[derive(Copy, Clone, Debug)]
+struct Word {
+    /// Offset of the container's type byte.
+    start: u32,
+    /// The type code, without the flag.
+    tag: u8,
+    /// For tuples and lists: `ALL_TEXT` while every item so far is text.
+    items: Class,
+}
+
+/// A finished object on its way to its container: its id, class, and where it started.
+#[derive(Copy, Clone)]
+struct Done<I> {
+    id: I,
+    class: Class,
+    start: u32,
+}
+
+struct Decoder<'a, 's, S: Sink> {
+    r: Reader<'a>,
+    layout: CodeLayout,
+    /// The layout's object fields: the item slots of each code object.
+    code_slots: u32,
+    dialect: Dialect,
+    sink: &'s mut S,
+    stack: Stack<S::Id, Word>,
+    refs: alloc::vec::Vec<Class>,
+    interned: u32,
+}
+
+/// Decodes one object from `data` at `start` into `sink`.
+pub(crate) fn decode<S: Sink>(
+    data: &[u8],
+    start: usize,
+    cfg: Config,
+    sink: &mut S,
+) -> Outcome<S::Id> {
+    if let Some(outcome) = Outcome::too_large(data, start) {
+        return outcome;
+    }
+    let word = Word {
+        start: start as u32,
+        tag: tag::NULL,
+        items: 0,
+    };
+    let root = Frame::new(S::PLACEHOLDER, 0, Shape::Root, word);
+    let mut decoder = Decoder {
+        r: Reader::new(data, start),
+        layout: cfg.layout,
+        code_slots: cfg.layout.object_count(),
+        dialect: cfg.python.dialect(),
+        sink,
+        stack: Stack::new(root, cfg.max_depth),
+        refs: alloc::vec::Vec::with_capacity(data.len() / 64),
+        interned: 0,
+    };
+    let error = match decoder.run() {
+        Ok(()) => None,
+        Err(fault) => Some(decoder.stack.fail(decoder.sink, fault)),
+    };
+    Outcome {
+        root: decoder.stack.root,
+        end: decoder.r.pos(),
+        error,
+    }
+}
+
+impl<'a, S: Sink> Decoder<'a, '_, S> {
+    /// Reads objects and hands each to its container until the top-level one is done.
+    fn run(&mut self) -> Result<(), Fault> {
+        self.stack.check_depth(&self.r)?;
+        let python2 = self.dialect.byte_strings;
+        loop {
+            let start = self.here();
+            let byte = self.r.u8("type code")?;
+            if python2 && byte & tag::FLAG_REF != 0 {
+                return Err(self.unknown(byte, start));
+            }
+            let done = match byte & !tag::FLAG_REF {
+                tag::REF if !python2 => {
+                    let index = self.r.i32("reference")?;
+                    let class = usize::try_from(index)
+                        .ok()
+                        .and_then(|i| self.refs.get(i).copied())
+                        .unwrap_or(RESERVED);
+                    if class == RESERVED {
+                        return Err(self.bad_ref(index));
+                    }
+                    let id = self.sink.back_ref(byte, start, index as u32);
+                    Done { id, class, start }
+                }
+                tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED if !python2 => {
+                    let (at, bytes) = self.payload(true, "str payload")?;
+                    self.leaf(byte, start, at, bytes.len() as u32, TEXT)
+                }
+                tag::STRING => {
+                    let (at, bytes) = self.payload(false, "bytes payload")?;
+                    let class = if self.dialect.byte_names {
+                        BYTES | TEXT
+                    } else {
+                        BYTES
+                    };
+                    self.leaf(byte, start, at, bytes.len() as u32, class)
+                }
+                tag::NONE | tag::FALSE | tag::TRUE | tag::STOPITER | tag::ELLIPSIS => {
+                    let id = self.sink.singleton(byte, start);
+                    let class = OTHER;
+                    Done { id, class, start }
+                }
+                tag::SMALL_TUPLE if !python2 => {
+                    let n = u32::from(self.r.u8("size")?);
+                    match self.open(byte, start, n, Shape::Sized)? {
+                        Some(done) => done,
+                        None => continue,
+                    }
+                }
+                tag::TUPLE | tag::LIST | tag::SET | tag::FROZENSET => {
+                    let n = self.count()?;
+                    match self.open(byte, start, n, Shape::Sized)? {
+                        Some(done) => done,
+                        None => continue,
+                    }
+                }
+                tag::INT => {
+                    let value = self.r.i32("int")?;
+                    self.leaf(byte, start, value as u32, 0, OTHER)
+                }
+                tag::CODE => match self.open(byte, start, 0, Shape::Code)? {
+                    Some(done) => done,
+                    None => continue,
+                },
+                // Only Python 1.0-1.2 wrote `C`, with their own fields; CPython 1.3 and later do not
+                // know the code. Read elsewhere, it would be a code object that no writer could put back
+                // as the version's `c`.
+                tag::OLD_CODE if self.layout == CodeLayout::V1_0 => {
+                    match self.open(byte, start, 0, Shape::Code)? {
+                        Some(done) => done,
+                        None => continue,
+                    }
+                }
+                _ => match self.rare(byte, start)? {
+                    Some(done) => done,
+                    None => continue,
+                },
+            };
+            if self.deliver(done)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The type codes that are rare in real files, out of the hot loop.
+    #[inline(never)]
+    fn rare(&mut self, byte: u8, start: u32) -> Result<Option<Done<S::Id>>, Fault> {
+        let python2 = self.dialect.byte_strings;
+        let done = match byte & !tag::FLAG_REF {
+            tag::ASCII | tag::ASCII_INTERNED if !python2 => {
+                let (at, bytes) = self.payload(false, "str payload")?;
+                self.leaf(byte, start, at, bytes.len() as u32, TEXT)
+            }
+            tag::INTERNED if python2 => {
+                let (at, bytes) = self.payload(false, "str payload")?;
+                let done = self.leaf(byte, start, at, bytes.len() as u32, BYTES | TEXT);
+                self.sink.intern(done.id);
+                self.interned += 1;
+                done
+            }
+            tag::INTERNED | tag::UNICODE => {
+                let (at, bytes) = self.payload(false, "str payload")?;
+                if let Err(bad) = text::check_utf8(bytes) {
+                    let offset = at as usize + bad;
+                    return Err(Fault::new(ErrorKind::InvalidUtf8, offset, "str payload"));
+                }
+                let class = if python2 { OTHER } else { TEXT };
+                self.leaf(byte, start, at, bytes.len() as u32, class)
+            }
+            tag::INT64 => {
+                let value = u64::from_le_bytes(self.r.array("int64")?);
+                self.leaf(byte, start, value as u32, (value >> 32) as u32, OTHER)
+            }
+            tag::LONG => self.long(byte, start)?,
+            tag::BINARY_FLOAT => {
+                let bits = u64::from_le_bytes(self.r.array("float")?);
+                self.leaf(byte, start, bits as u32, (bits >> 32) as u32, OTHER)
+            }
+            tag::BINARY_COMPLEX => {
+                let at = self.here();
+                self.r.take(16, "complex")?;
+                self.leaf(byte, start, at, 16, OTHER)
+            }
+            tag::FLOAT => {
+                let at = self.here();
+                number::read_float_text(&mut self.r, "float text")?;
+                let len = self.here() - at;
+                self.leaf(byte, start, at, len, OTHER)
+            }
+            tag::COMPLEX => {
+                let at = self.here();
+                number::read_float_text(&mut self.r, "complex real part")?;
+                number::read_float_text(&mut self.r, "complex imaginary part")?;
+                let len = self.here() - at;
+                self.leaf(byte, start, at, len, OTHER)
+            }
+            tag::STRINGREF if python2 => {
+                let at = self.r.pos();
+                let index = self.r.i32("string reference")?;
+                if index < 0 || index as u32 >= self.interned {
+                    let kind = ErrorKind::InvalidReference(index as u32);
+                    return Err(Fault::new(kind, at, "string reference"));
+                }
+                let id = self.sink.back_ref(byte, start, index as u32);
+                let class = BYTES | TEXT;
+                Done { id, class, start }
+            }
+            tag::DICT => return self.open(byte, start, 0, Shape::Dict),
+            tag::FROZENDICT if !python2 => return self.open(byte, start, 0, Shape::Dict),
+            tag::SLICE if !python2 => return self.open(byte, start, 3, Shape::Sized),
+            tag::NULL => return self.null(byte, start),
+            _ => return Err(self.unknown(byte, start)),
+        };
+        Ok(Some(done))
+    }
+
+    /// The current offset as a `u32`; `decode` refused inputs that do not fit.
+    #[inline(always)]
+    fn here(&self) -> u32 {
+        self.r.pos() as u32
+    }
+
+    /// A scalar: its node, and its reference slot if its type byte is flagged.
+    #[inline(always)]
+    fn leaf(&mut self, byte: u8, start: u32, a: u32, b: u32, class: Class) -> Done<S::Id> {
+        let id = self.sink.leaf(byte, start, a, b);
+        if byte & tag::FLAG_REF != 0 {
+            self.refs.push(class);
+            self.sink.register(id);
+        }
+        Done { id, class, start }
+    }
+
+    /// Hands a finished object to its container, and each container this fills to its own. True when
+    /// the top-level object is done.
+    #[inline(always)]
+    fn deliver(&mut self, mut done: Done<S::Id>) -> Result<bool, Fault> {
+        loop {
+            let frame = self.stack.top_mut();
+            match frame.shape {
+                Shape::Sized => {
+                    self.sink.item(frame.mark, frame.count, done.id);
+                    frame.count += 1;
+                    if done.class & TEXT == 0 {
+                        frame.word.items = 0;
+                    }
+                    let more = frame.count < frame.total;
+                    self.stack.paid(1);
+                    if more {
+                        return Ok(false);
+                    }
+                }
+                Shape::Dict => {
+                    self.sink.push(done.id);
+                    frame.count += 1;
+                    return Ok(false);
+                }
+                Shape::Code => {
+                    if !self.code_field(done)? {
+                        return Ok(false);
+                    }
+                }
+                Shape::Root => {
+                    self.stack.root = Some(done.id);
+                    return Ok(true);
+                }
+            }
+            match self.finish() {
+                Some(container) => done = container,
+                None => return Ok(false), // proven: a frame was open above the root
+            }
+        }
+    }
+
+    #[cold]
+    fn unknown(&self, byte: u8, start: u32) -> Fault {
+        Fault::new(
+            ErrorKind::UnknownTypeCode(byte),
+            start as usize,
+            "type code",
+        )
+    }
+
+    #[cold]
+    fn bad_ref(&self, index: i32) -> Fault {
+        let kind = ErrorKind::InvalidReference(index as u32);
+        Fault::new(kind, self.r.pos() - 4, "reference")
+    }
+
+    /// A NULL ends the dict whose key it stands for; anywhere else it is an error. The terminator goes
+    /// to the sink as the dict's last item: CPython accepts it with FLAG_REF set (and registers
+    /// nothing), so a byte-exact writer must know which byte ended the dict.
+    fn null(&mut self, byte: u8, start: u32) -> Result<Option<Done<S::Id>>, Fault> {
+        let frame = self.stack.top();
+        if frame.shape == Shape::Dict && frame.count % 2 == 0 {
+            let terminator = self.sink.singleton(byte, start);
+            self.sink.push(terminator);
+            return Ok(self.finish());
+        }
+        Err(Fault::new(
+            ErrorKind::UnexpectedNull,
+            start as usize,
+            "type code",
+        ))
+    }
+
+    /// Opens a container; one with nothing to read is finished at once.
+    #[inline(always)]
+    fn open(
+        &mut self,
+        byte: u8,
+        start: u32,
+        total: u32,
+        shape: Shape,
+    ) -> Result<Option<Done<S::Id>>, Fault> {
+        let code = byte & !tag::FLAG_REF;
+        let layout = match code {
+            tag::OLD_CODE => CodeLayout::V1_0,
+            tag::CODE if self.layout == CodeLayout::Foreign => {
+                let kind = ErrorKind::ForeignFormat;
+                return Err(Fault::new(kind, start as usize, "code"));
+            }
+            _ => self.layout,
+        };
+        if shape == Shape::Sized {
+            self.stack.claim(total, 1, &self.r)?;
+        }
+        let slots = match shape {
+            Shape::Code => self.code_slots,
+            _ => total,
+        };
+        let (id, mark) = self.sink.open(byte, start, slots, layout);
+        let mut slot = NO_SLOT;
+        if byte & tag::FLAG_REF != 0 {
+            slot = self.refs.len() as u32;
+            // Mutable containers (and the empty frozenset) exist before their items and can be referred
+            // to from inside; the others only once built, as CPython fills their slot last.
+            let early = match code {
+                tag::TUPLE | tag::SMALL_TUPLE => TUPLE,
+                tag::LIST => LIST,
+                tag::DICT | tag::SET => OTHER,
+                tag::FROZENSET if total == 0 => OTHER,
+                _ => RESERVED,
+            };
+            self.refs.push(early);
+            self.sink.register(id);
+        }
+        let word = Word {
+            start,
+            tag: code,
+            items: ALL_TEXT,
+        };
+        let mut frame = Frame::new(id, mark, shape, word);
+        // A dict is counted by its NULL, never full before it.
+        frame.total = if shape == Shape::Dict {
+            UNCOUNTED
+        } else {
+            total
+        };
+        frame.slot = slot;
+        frame.fields = layout.fields();
+        self.stack.open(frame);
+        let full = match shape {
+            Shape::Sized => total == 0,
+            Shape::Dict | Shape::Root => false,
+            Shape::Code => self.code_ints()?,
+        };
+        if full {
+            return Ok(self.finish());
+        }
+        self.stack.check_nesting(&self.r)?;
+        Ok(None)
+    }
+
+    /// Hands a finished object to the innermost code object. Returns true when it has all its fields.
+    fn code_field(&mut self, done: Done<S::Id>) -> Result<bool, Fault> {
+        let frame = self.stack.top_mut();
+        if let Some(field) = frame.next_field() {
+            if !fits(field.kind, done.class) {
+                let kind = ErrorKind::WrongFieldType {
+                    expected: field.kind.expected(),
+                };
+                return Err(Fault::new(kind, done.start as usize, "code field"));
+            }
+        }
+        self.sink.item(frame.mark, frame.count, done.id);
+        frame.field += 1;
+        frame.count += 1;
+        match frame.next_field() {
+            None => Ok(true),
+            Some(next) if !next.kind.is_int() => Ok(false),
+            Some(_) => self.code_ints(),
+        }
+    }
+
+    /// Reads the integer fields that come next in the innermost code object, and hands them to the sink
+    /// together (those read before a fault too). Returns true when the code object has all its fields.
+    fn code_ints(&mut self) -> Result<bool, Fault> {
+        let frame = self.stack.top_mut();
+        let mut values = [0; MAX_INTS];
+        let mut n = 0;
+        let mut result = Ok(true);
+        for field in frame
+            .fields
+            .get(usize::from(frame.field)..)
+            .unwrap_or_default()
+        {
+            let value = match field.kind {
+                FieldKind::Int16 => self.r.i16("int16").map(i32::from),
+                FieldKind::Int32 => self.r.i32("int32"),
+                _ => {
+                    result = Ok(false);
+                    break;
+                }
+            };
+            // A layout has at most MAX_INTS integer fields (a test in `layout` checks).
+            match (value, values.get_mut(n)) {
+                (Ok(value), Some(slot)) => *slot = value,
+                (Ok(_), None) => {}
+                (Err(fault), _) => {
+                    result = Err(fault);
+                    break;
+                }
+            }
+            n += 1;
+        }
+        frame.field += n as u8;
+        self.sink
+            .code_ints(frame.id, values.get(..n).unwrap_or_default());
+        result
+    }
+
+    /// Closes the innermost container, which has all its items; its parent becomes the innermost.
+    /// `None` if no container is open.
+    #[inline(always)]
+    fn finish(&mut self) -> Option<Done<S::Id>> {
+        let frame = self.stack.finish(self.sink)?;
+        let class = match frame.word.tag {
+            tag::TUPLE | tag::SMALL_TUPLE => TUPLE | frame.word.items,
+            tag::LIST => LIST | frame.word.items,
+            _ => OTHER,
+        };
+        if let Some(slot) = self.refs.get_mut(frame.slot as usize) {
+            *slot = class;
+        }
+        Some(Done {
+            id: frame.id,
+            class,
+            start: frame.word.start,
+        })
+    }
+
+    /// An `i32` item count. Negative is an error; `open` checks it against the bytes left.
+    #[inline(always)]
+    fn count(&mut self) -> Result<u32, Fault> {
+        let n = self.r.i32("size")?;
+        u32::try_from(n).map_err(|_| {
+            let kind = ErrorKind::BadLength(i64::from(n));
+            Fault::new(kind, self.r.pos() - 4, "size")
+        })
+    }
+
+    /// A length-prefixed payload (`u8` length for the short forms); returns its offset and bytes.
+    #[inline(always)]
+    fn payload(&mut self, short: bool, what: &'static str) -> Result<(u32, &'a [u8]), Fault> {
+        let n = if short {
+            usize::from(self.r.u8("length")?)
+        } else {
+            let n = self.r.i32("length")?;
+            usize::try_from(n).map_err(|_| {
+                Fault::new(
+                    ErrorKind::BadLength(i64::from(n)),
+                    self.r.pos() - 4,
+                    "length",
+                )
+            })?
+        };
+        let at = self.here();
+        Ok((at, self.r.take(n, what)?))
+    }
+
+    /// A long: signed digit count, then that many 15-bit digits, checked as CPython checks them.
+    fn long(&mut self, byte: u8, start: u32) -> Result<Done<S::Id>, Fault> {
+        let at = self.r.pos();
+        let n = self.r.i32("long size")?;
+        if n == i32::MIN {
+            let kind = ErrorKind::BadLength(i64::from(n));
+            return Err(Fault::new(kind, at, "long size"));
+        }
+        let digits_at = self.here();
+        let count = n.unsigned_abs() as usize;
+        let digits = self.r.take(count * 2, "long digits")?;
+        if let Err((i, kind)) = number::check_long_digits(digits) {
+            return Err(Fault::new(kind, digits_at as usize + 2 * i, "long digits"));
+        }
+        Ok(self.leaf(byte, start, digits_at, n as u32, OTHER))
+    }
+}
+
+/// Whether an object of `class` may stand in a field of `kind`.
+fn fits(kind: FieldKind, class: Class) -> bool {
+    match kind {
+        FieldKind::Int16 | FieldKind::Int32 => false,
+        // Only the other implementations' layouts have these; their readers check their own fields.
+        FieldKind::UInt8 | FieldKind::UInt16 | FieldKind::UInt32 | FieldKind::Dict => false,
+        FieldKind::Bytes => class & BYTES != 0,
+        FieldKind::Text => class & TEXT != 0,
+        FieldKind::Tuple => class & TUPLE != 0,
+        FieldKind::Names => class & TUPLE != 0 && class & ALL_TEXT != 0,
+        FieldKind::Sequence => class & (TUPLE | LIST) != 0,
+        FieldKind::SequenceOfNames => class & (TUPLE | LIST) != 0 && class & ALL_TEXT != 0,
+    }
+}

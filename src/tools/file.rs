@@ -1,0 +1,267 @@
+//! Files as the tools read and write them, where anything may be waiting: a FIFO that would block
+//! forever, a device that never ends, a sparse file of terabytes, a symbolic link planted for the tool to
+//! follow, a writer truncating and rewriting the file while it is read.
+//!
+//! Every read opens without blocking, looks at the opened handle (not the path) to see that it is a
+//! regular file and how big it is, decides from that before reading a byte, reads at most what it
+//! decided, and compares the handle's metadata before and after: a file that changed while it was read
+//! is read again, a few times, and then reported as changing, never handed on as if it were whole.
+//! Writes go to a new file of an unpredictable name, created exclusively beside the target, and are
+//! renamed over it.
+
+use crate::base::limits::MAX_INPUT;
+use std::fs::{self, File, Metadata};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+use std::vec::Vec;
+
+/// How many times a file that changes while it is read is read; it is reported as changing after.
+pub const READ_ATTEMPTS: u32 = 3;
+
+/// Why a file could not be read as a whole regular file.
+#[derive(Debug)]
+pub enum FileError {
+    /// What the system said (it does not exist, no permission, a link where none is followed...).
+    Io(io::Error),
+    /// Not a regular file: a FIFO, a device, a socket, a directory.
+    NotRegular(&'static str),
+    /// Its size or times changed during every one of [`READ_ATTEMPTS`] reads: a writer is at work.
+    Changing,
+    /// Larger than the limit, by its metadata; nothing was read.
+    TooLarge(u64),
+}
+
+impl core::fmt::Display for FileError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FileError::Io(error) => write!(f, "{error}"),
+            FileError::NotRegular(kind) => write!(f, "not a regular file ({kind})"),
+            FileError::Changing => write!(
+                f,
+                "it changed while it was read, {READ_ATTEMPTS} times (a writer is at work); check it again later"
+            ),
+            FileError::TooLarge(size) => write!(f, "{size} bytes, more than can be read"),
+        }
+    }
+}
+
+impl From<io::Error> for FileError {
+    fn from(error: io::Error) -> FileError {
+        FileError::Io(error)
+    }
+}
+
+/// What a read of a `.pyc` file gave.
+#[derive(Debug)]
+pub struct Contents {
+    /// The bytes: the whole file, or only its first [`HEAD`] bytes when it is larger than
+    /// [`MAX_INPUT`] (so that its header can still be told).
+    pub data: Vec<u8>,
+    /// The file's size.
+    pub size: u64,
+}
+
+impl Contents {
+    /// True when `data` is the whole file.
+    pub fn is_whole(&self) -> bool {
+        self.data.len() as u64 == self.size
+    }
+}
+
+/// What is read of a file too large to read whole: enough for any header.
+pub const HEAD: usize = 16;
+
+/// Opens `path` for reading without blocking (a FIFO with no writer opens at once) and, unless
+/// `follow` is set, without following a symbolic link at its last component; checks on the opened
+/// handle that it is a regular file. Returns it with its metadata.
+pub fn open_regular(path: &Path, follow: bool) -> Result<(File, Metadata), FileError> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
+        options.custom_flags(libc::O_NONBLOCK | nofollow);
+    }
+    let file = options.open(path).map_err(|error| {
+        // ELOOP is what a link at the last component gives under O_NOFOLLOW.
+        #[cfg(unix)]
+        if error.raw_os_error() == Some(libc::ELOOP) && !follow {
+            return FileError::NotRegular("a symbolic link, which is not followed");
+        }
+        FileError::Io(error)
+    })?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(FileError::NotRegular(kind_of(&metadata)));
+    }
+    Ok((file, metadata))
+}
+
+/// The kind of a file that is not regular, in words.
+pub(crate) fn kind_of(metadata: &Metadata) -> &'static str {
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// What changes when a file is written: its size, modification and change times.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    changed: Option<(i64, i64)>,
+}
+
+impl Stamp {
+    fn of(metadata: &Metadata) -> Stamp {
+        #[cfg(unix)]
+        let changed = {
+            use std::os::unix::fs::MetadataExt;
+            Some((metadata.ctime(), metadata.ctime_nsec()))
+        };
+        #[cfg(not(unix))]
+        let changed = None;
+        Stamp {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+            changed,
+        }
+    }
+}
+
+/// Runs `read` over the whole of `file` (from its start) until its metadata is the same before and
+/// after and `read` took exactly the size the metadata gave; at most [`READ_ATTEMPTS`] times, waiting a
+/// little longer after each.
+fn read_stable<T>(
+    file: &mut File,
+    mut metadata: Metadata,
+    mut read: impl FnMut(&mut File, u64) -> io::Result<(T, u64)>,
+) -> Result<T, FileError> {
+    for attempt in 0..READ_ATTEMPTS {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(10 << attempt));
+            metadata = file.metadata()?;
+        }
+        let before = Stamp::of(&metadata);
+        file.seek(SeekFrom::Start(0))?;
+        let (value, taken) = read(file, before.len)?;
+        let after = Stamp::of(&file.metadata()?);
+        if before == after && taken == before.len {
+            return Ok(value);
+        }
+    }
+    Err(FileError::Changing)
+}
+
+/// Reads the `.pyc` file at `path`: whole when its metadata says it has at most [`MAX_INPUT`] bytes,
+/// else only its first [`HEAD`] bytes. `follow`: follow a symbolic link at `path` (see
+/// [`open_regular`]).
+pub fn read_pyc(path: &Path, follow: bool) -> Result<Contents, FileError> {
+    let (mut file, metadata) = open_regular(path, follow)?;
+    let size = metadata.len();
+    if size > MAX_INPUT as u64 {
+        let mut data = Vec::with_capacity(HEAD);
+        (&mut file).take(HEAD as u64).read_to_end(&mut data)?;
+        return Ok(Contents { data, size });
+    }
+    let data = read_stable(&mut file, metadata, |file, size| {
+        // The metadata bounds the allocation and the read; a file that grew reads one byte more, which
+        // tells it changed.
+        // A file that grew past the limit since it was opened reads no further than the limit, and so
+        // reads as changing.
+        let size = size.min(MAX_INPUT as u64);
+        let mut data = Vec::with_capacity(size as usize);
+        file.take(size + 1).read_to_end(&mut data)?;
+        let taken = data.len() as u64;
+        Ok((data, taken))
+    })?;
+    // The attempt that held still read the whole file, at the size it had then.
+    let size = data.len() as u64;
+    Ok(Contents { data, size })
+}
+
+/// Feeds the regular file at `path` (links followed) a block at a time through `consume`, into a state
+/// that `start` makes afresh for each attempt, as long as its metadata says it has at most `limit`
+/// bytes; returns the state of the attempt that read the file whole. Memory stays at one block,
+/// whatever the file's size.
+pub fn stream<T>(
+    path: &Path,
+    limit: u64,
+    start: impl Fn() -> T,
+    mut consume: impl FnMut(&mut T, &[u8]),
+) -> Result<T, FileError> {
+    let (mut file, metadata) = open_regular(path, true)?;
+    if metadata.len() > limit {
+        return Err(FileError::TooLarge(metadata.len()));
+    }
+    let mut block = std::vec![0; 64 * 1024];
+    read_stable(&mut file, metadata, |file, size| {
+        let mut state = start();
+        let mut taken = 0u64;
+        // One byte past the size tells a file that grew.
+        let mut left = file.take(size + 1);
+        loop {
+            match left.read(&mut block) {
+                Ok(0) => return Ok((state, taken)),
+                Ok(n) => {
+                    consume(&mut state, block.get(..n).unwrap_or_default());
+                    taken += n as u64;
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+    })
+}
+
+/// Writes `data` to a new file of an unpredictable name created exclusively beside `path` (so no link
+/// planted there is followed), gives it the permissions of the file it replaces (on the new file's
+/// handle), and renames it over `path`: a reader, or a crash, never sees half a file, as importlib
+/// writes caches.
+pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".pyc-write-").suffix(".tmp");
+    // A new file gets what the umask leaves of rw-rw-rw-, as any file a program creates.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut temporary = builder.tempfile_in(dir)?;
+    temporary.write_all(data)?;
+    // The permissions of what is replaced, taken from the path without following a link there.
+    if let Ok(metadata) = fs::symlink_metadata(path) {
+        if metadata.is_file() {
+            temporary
+                .as_file()
+                .set_permissions(metadata.permissions())?;
+        }
+    }
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}

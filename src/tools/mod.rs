@@ -1,0 +1,16 @@
+//! Tools over decoded files: the JSON form ([`json`]), the readable dump ([`dump`]), version
+//! inference for data without a usable header ([`infer`]), the cache-tree checks ([`check`]), and
+//! files read and written safely whatever they are ([`file`]), and how a file is read when the user
+//! says how ([`reading`]).
+//!
+//! Owns: everything a command prints or decides about a file. May use: every layer below (`base`,
+//! `format`, `object`, `read`, `write`). The `pyc` command is a thin shell over these.
+
+#[cfg(feature = "std")]
+pub mod check;
+pub mod dump;
+#[cfg(feature = "std")]
+pub mod file;
+pub mod infer;
+pub mod json;
+pub mod reading;
