@@ -42,7 +42,8 @@
 //!    [`read::dialect`]) and the entry points;
 //! 5. [`write`]: byte-exact and normalizing writers;
 //! 6. [`tools`]: the JSON form, the readable dump, version inference, cache-tree checks;
-//! 7. the `pyc` command (`src/cli`), a thin shell over the tools; `fuzzing` (feature `arbitrary`) apart.
+//! 7. [`cli`] (feature `cli`), the `pyc` command: a thin shell over the tools; `fuzzing` (feature
+//!    `arbitrary`) apart.
 //!
 //! Version differences are data: [`format::magic`] maps magic numbers to interpreters and layouts,
 //! [`format::layout`] lists the code-object fields of each era.
@@ -58,6 +59,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod base;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod format;
 #[cfg(feature = "arbitrary")]
 pub mod fuzzing;

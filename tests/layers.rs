@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The library's layers, bottom first: a module may import from its own layer and those before it.
-const LAYERS: [&str; 8] = [
-    "base", "format", "object", "read", "bytecode", "write", "tools", "fuzzing",
+const LAYERS: [&str; 9] = [
+    "base", "format", "object", "read", "bytecode", "write", "tools", "fuzzing", "cli",
 ];
 
 /// A module path, `read::dialect::graalpy`; the crate root is empty.
@@ -156,7 +156,7 @@ fn layers_import_downward_and_no_file_imports_in_a_circle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let files: Vec<PathBuf> = sources(&src)
         .into_iter()
-        .filter(|f| !f.starts_with(src.join("cli")))
+        .filter(|f| !f.starts_with(src.join("bin")))
         .collect();
     let modules: BTreeSet<Module> = files.iter().map(|f| module_of(&src, f)).collect();
     let mut imports: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
@@ -173,11 +173,12 @@ fn layers_import_downward_and_no_file_imports_in_a_circle() {
             if target == module || module.is_empty() {
                 continue;
             }
+            // The command, the top layer, may use the crate root's re-exports as any user does.
             if target.is_empty() {
-                problems.push(format!(
-                    "{}: {path} goes through the crate root",
-                    module.join("::")
-                ));
+                if module.first().is_none_or(|m| m != "cli") {
+                    let module = module.join("::");
+                    problems.push(format!("{module}: {path} goes through the crate root"));
+                }
                 continue;
             }
             // A file inside a folder names its sibling, not the folder's re-exports.

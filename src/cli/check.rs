@@ -1,16 +1,19 @@
 //! `pyc check`: the walk, the threads, the progress bar and the order of the lines. What each file is
 //! comes from `pycmarshal::tools::check`.
 
-use crate::CheckArgs;
-use crate::output::{Out, exit};
+// The library is `no_std`; the command is not.
+use std::eprintln;
+use std::prelude::rust_2024::*;
+
+use super::args::CheckArgs;
+use super::output::{Out, exit};
+use crate::tools::check::{Checker, Report, Summary};
+use crate::tools::file::FileError;
 use core::fmt::Write as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pycmarshal::tools::check::{Checker, Report, Summary};
-use pycmarshal::tools::file::FileError;
 use std::collections::{BTreeMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -150,7 +153,7 @@ fn threads(asked: Option<u16>) -> usize {
     asked.map_or(cores, |n| usize::from(n).min(cores * 4))
 }
 
-pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<ExitCode> {
+pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
     let start = Instant::now();
     let checker = Checker::new().sources(!args.no_source);
     let mut progress = Progress::new();

@@ -1,9 +1,11 @@
 //! Where the commands print: standard output, buffered, through the `fmt::Write` that the library's
 //! writers take, so that a dump or a JSON document goes out as it is made, never built whole.
 
+// The library is `no_std`; the command is not.
+use std::prelude::rust_2024::*;
+
 use std::fmt;
 use std::io::{self, BufWriter, StdoutLock, Write};
-use std::process::ExitCode;
 
 /// Standard output.
 pub struct Out {
@@ -54,6 +56,6 @@ impl Out {
 }
 
 /// Exit status 1 when there were problems, else 0 (2, usage errors, is clap's).
-pub fn exit(problems: bool) -> ExitCode {
-    ExitCode::from(u8::from(problems))
+pub fn exit(problems: bool) -> u8 {
+    u8::from(problems)
 }

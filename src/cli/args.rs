@@ -1,0 +1,142 @@
+//! The command's arguments, as clap reads them, with the help texts.
+
+use crate::Python;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::prelude::rust_2024::*;
+
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  every file is ok
+  1  a problem was found in at least one file, a file could not be read, or there was nothing to check
+  2  usage error (bad arguments)";
+
+const CHECK_ABOUT: &str = "\
+Checks every .pyc and .pyo file under the given paths as importlib would, without running Python.
+
+Each file gets one status, decided in this order:
+  header       incomplete-write (zero placeholder magic), unknown-magic, truncated, corrupt (bad flags)
+  body         truncated, corrupt (a strict parse: one code object, no trailing bytes)
+  name         tag-mismatch (the cache tag in NAME.TAG.pyc is not the magic's interpreter)
+  source       orphan (a __pycache__ file without its source), stale (the source's mtime and size, or
+               the SipHash of its bytes for checked-hash pycs, differ from the header's)
+Files that pass all of these are ok. A file that cannot be read, or is not a regular file (a FIFO, a
+device, a link the walk does not follow), is unreadable; one that a writer changed every time it was
+read is changing. Unchecked-hash pycs are ok whatever their source says, and a legacy NAME.pyc without a
+NAME.py beside it is ok (importlib loads it as sourceless).
+
+Prints one line per problem and a summary; with --json, one JSON object per file and a summary object.";
+
+/// Check, inspect and dump Python .pyc files of every version, offline.
+#[derive(Parser)]
+#[command(name = "pyc", version, after_help = EXIT_STATUS)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check .pyc files and cache trees: ok, stale, orphan, truncated, corrupt, unknown-magic,
+    /// tag-mismatch, incomplete-write, changing or unreadable.
+    #[command(long_about = CHECK_ABOUT, after_help = EXIT_STATUS)]
+    Check(CheckArgs),
+    /// Show the header of .pyc files in words: magic, interpreter, flags, invalidation, mtime or hash.
+    #[command(after_help = EXIT_STATUS)]
+    Info(InfoArgs),
+    /// Show the decoded objects of a .pyc file (or of raw marshal data), Python-repr style.
+    #[command(after_help = EXIT_STATUS)]
+    Dump(DumpArgs),
+    /// Rewrite .pyc files so their bytes depend only on their value (reproducible builds).
+    #[command(long_about = NORMALIZE_ABOUT, after_help = NORMALIZE_EXIT_STATUS)]
+    Normalize(NormalizeArgs),
+}
+
+const NORMALIZE_ABOUT: &str = "\
+Rewrites each .pyc file so that its bytes depend only on its value, not on the reference counts of the
+interpreter that wrote it (which decide where CPython puts back-references, so one module compiles to
+different bytes from run to run): equal immutable values are written once and referred back to,
+FLAG_REF marks exactly the objects a back-reference uses, set items are in a canonical order. The header
+is kept. Python loads the result to an equal value. Python 3.4 and later only (older marshal data has no
+back-references).
+
+Files are rewritten in place, atomically (written beside the original, then renamed over it, as importlib
+writes caches); -o writes one file elsewhere; --check writes nothing and lists the files that are not
+normalized.";
+
+const NORMALIZE_EXIT_STATUS: &str = "\
+Exit status:
+  0  every file is normalized (or was rewritten)
+  1  a file is not normalized (--check), or could not be read, parsed or written
+  2  usage error (bad arguments)";
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Files and directories; directories are walked for *.pyc and *.pyo files.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print JSON Lines: one object per file (path, status, python, implementation, magic,
+    /// invalidation, source, message, error, bytes), then one summary object without a "path" key.
+    #[arg(long)]
+    pub json: bool,
+    /// Check headers, bodies and names only; never look at sources (so nothing is stale or orphan).
+    #[arg(long)]
+    pub no_source: bool,
+    /// Follow symbolic links while walking directories.
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+    /// Check with this many threads [default: one per core; at most four per core].
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// The .pyc files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print one JSON object per file: {"path", "header", "error"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct DumpArgs {
+    /// The .pyc file (or, with --no-header, raw marshal data).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print the JSON form {"header", "root", "error"} instead; also when decoding fails (with "error"
+    /// set, and "root" null unless --tolerant).
+    #[arg(long)]
+    pub json: bool,
+    /// Show what was decoded before a fault, then the fault.
+    #[arg(long)]
+    pub tolerant: bool,
+    /// Read the data as this version wrote it, whatever the magic says: 3.11, 2.7, pypy3.9.
+    #[arg(long, value_name = "X.Y", value_parser = |text: &str| text.parse::<Python>().map_err(|e| e.to_string()))]
+    pub python: Option<Python>,
+    /// The file is raw marshal data (marshal.dumps output, or a .pyc body whose header a packer
+    /// stripped). Without --python, the version is inferred from the data's structure.
+    #[arg(long)]
+    pub no_header: bool,
+    /// Ignore the header: infer where the marshal data starts and which version wrote it from its
+    /// structure (for unknown or wrong magic numbers).
+    #[arg(long, conflicts_with_all = ["no_header", "python"])]
+    pub infer: bool,
+    /// Start each line with the byte offset of the object it shows.
+    #[arg(long)]
+    pub offsets: bool,
+}
+
+#[derive(Args)]
+pub struct NormalizeArgs {
+    /// The .pyc files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write the result here instead of over the file (one FILE only).
+    #[arg(short = 'o', long, value_name = "OUT", conflicts_with = "check")]
+    pub output: Option<PathBuf>,
+    /// Write nothing; list the files that are not normalized (exit status 1 if any).
+    #[arg(long)]
+    pub check: bool,
+}
