@@ -235,8 +235,13 @@ impl Error {
 }
 
 impl fmt::Display for Error {
-    /// `truncated at byte 4123 while reading co_consts[7]: str payload (needs 120 bytes, 17 left)`
+    /// `truncated at byte 4123 while reading co_consts[7]: str payload (needs 120 bytes, 17 left)`; a
+    /// claim past the whole input says so. An operation the data does not allow is not located:
+    /// `cannot normalize: ...`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let ErrorKind::Unsupported(why) = self.0.kind {
+            return write!(f, "cannot {}: {why}", self.0.context.what);
+        }
         write!(
             f,
             "{} at byte {} while reading {}",
@@ -244,7 +249,12 @@ impl fmt::Display for Error {
         )?;
         if let ErrorKind::Truncated { needed, left } = self.0.kind {
             let unit = if needed == 1 { "byte" } else { "bytes" };
-            write!(f, " (needs {needed} {unit}, {left} left)")?;
+            write!(f, " (needs {needed} {unit}, {left} left")?;
+            // A length field that claims more than the whole input: damage, more likely than a cut.
+            if needed > self.0.offset.saturating_add(left) {
+                f.write_str(", more than the whole input holds")?;
+            }
+            f.write_str(")")?;
         }
         Ok(())
     }
@@ -306,6 +316,40 @@ impl Fault {
 mod tests {
     use super::*;
     use alloc::format;
+
+    #[test]
+    fn a_claim_past_the_whole_input_says_so() {
+        let context = Context {
+            path: alloc::vec![Step::Field("co_consts")],
+            what: "str payload",
+        };
+        let kind = ErrorKind::Truncated {
+            needed: 8_323_088,
+            left: 656,
+        };
+        let error = Error::new(kind, 100, context);
+        assert_eq!(
+            format!("{error}"),
+            "truncated at byte 100 while reading co_consts: str payload (needs 8323088 bytes, 656 left, more than the whole input holds)"
+        );
+    }
+
+    #[test]
+    fn an_operation_the_data_does_not_allow_is_not_located() {
+        let context = Context {
+            path: alloc::vec![],
+            what: "normalize",
+        };
+        let error = Error::new(
+            ErrorKind::Unsupported("the data is of Python 2.7"),
+            0,
+            context,
+        );
+        assert_eq!(
+            format!("{error}"),
+            "cannot normalize: the data is of Python 2.7"
+        );
+    }
 
     #[test]
     fn debug_reads_as_the_message_and_the_alternate_form_lists_the_parts() {

@@ -233,7 +233,11 @@ fn run_normalize(args: &NormalizeArgs, out: &mut Out) -> io::Result<u8> {
         let result =
             crate::parse_pyc(&data).and_then(|pyc| normalize::write_pyc(&mut normalized, &pyc));
         if let Err(error) = result {
-            eprintln!("{name}: cannot normalize: {error}");
+            // What normalizing refuses says so itself; a file that does not parse is read first.
+            match error.kind() {
+                crate::ErrorKind::Unsupported(_) => eprintln!("{name}: {error}"),
+                _ => eprintln!("{name}: cannot normalize: {error}"),
+            }
             problems = true;
             continue;
         }

@@ -117,9 +117,9 @@ pub fn write_marshal(out: &mut Vec<u8>, objects: &Objects<'_>) -> Result<(), Err
     if objects.format() != Format::Marshal {
         let context = Context {
             path: Vec::new(),
-            what: "object to write",
+            what: "write",
         };
-        let what = "writing GraalPy's or RustPython's format";
+        let what = "GraalPy's and RustPython's formats are read, not written";
         return Err(Error::new(ErrorKind::Unsupported(what), 0, context));
     }
     match objects.root() {

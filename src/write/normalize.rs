@@ -60,7 +60,7 @@ pub fn write_marshal_at(
     version: u8,
 ) -> Result<(), Error> {
     if !(3..=6).contains(&version) {
-        return Err(unsupported("marshal versions other than 3 to 6"));
+        return Err(unsupported("it writes marshal versions 3 to 6 only"));
     }
     normalize_into(objects, version, &mut Encoder::new(out))
 }
@@ -76,15 +76,20 @@ fn unsupported(what: &'static str) -> Error {
 /// Refuses a table read from GraalPy's or RustPython's format: normalizing writes CPython's marshal.
 fn check_format(objects: &Objects<'_>) -> Result<(), Error> {
     if objects.format() != Format::Marshal {
-        return Err(unsupported("GraalPy's or RustPython's format"));
+        return Err(unsupported(
+            "GraalPy's and RustPython's formats are read, not written",
+        ));
     }
     Ok(())
 }
 
 fn default_version(objects: &Objects<'_>) -> Result<u8, Error> {
     check_format(objects)?;
-    marshal_version(objects.python())
-        .ok_or_else(|| unsupported("data without back-references (before Python 3.4)"))
+    marshal_version(objects.python()).ok_or_else(|| {
+        unsupported(
+            "the data is of Python 3.3 or older, whose marshal has no back-references to normalize",
+        )
+    })
 }
 
 /// The marshal version CPython writes for `python`, if it has back-references (3.4 and later).
@@ -101,7 +106,7 @@ fn marshal_version(python: Python) -> Option<u8> {
 fn normalize_into(objects: &Objects<'_>, version: u8, e: &mut Encoder<'_>) -> Result<(), Error> {
     check_format(objects)?;
     let Some(root) = objects.root() else {
-        return Err(unsupported("an empty table"));
+        return Err(unsupported("nothing was decoded"));
     };
     let values = Values::of(objects, root, version)?;
     let classes = values.next_class as usize;
@@ -240,7 +245,7 @@ impl Values {
                     };
                     if too_new {
                         return Err(unsupported(
-                            "a slice or frozendict at a version before theirs",
+                            "a slice or frozendict cannot be written at a marshal version before theirs",
                         ));
                     }
                     if is_container(object.type_code()) {
