@@ -40,9 +40,10 @@
 //! 3. [`object`]: the object table and its borrowing views;
 //! 4. [`read`]: the header, the decoders (CPython's, and the other implementations' in
 //!    [`read::dialect`]) and the entry points;
-//! 5. [`write`]: byte-exact and normalizing writers;
-//! 6. [`tools`]: the JSON form, the readable dump, version inference, cache-tree checks;
-//! 7. [`cli`] (feature `cli`), the `pyc` command: a thin shell over the tools; `fuzzing` (feature
+//! 5. [`bytecode`]: instructions, line numbers, positions and exception tables of code objects;
+//! 6. [`write`]: byte-exact and normalizing writers;
+//! 7. [`tools`]: the JSON form, the readable dump, version inference, cache-tree checks, disassembly;
+//! 8. [`cli`] (feature `cli`), the `pyc` command: a thin shell over the tools; `fuzzing` (feature
 //!    `arbitrary`) apart.
 //!
 //! Version differences are data: [`format::magic`] maps magic numbers to interpreters and layouts,
@@ -59,6 +60,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod base;
+pub mod bytecode;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod format;
@@ -76,6 +78,7 @@ pub struct ReadmeExamples;
 
 pub use crate::base::error::{Context, Error, ErrorKind, Step};
 pub use crate::base::limits::{DEFAULT_MAX_DEPTH, MAX_INPUT};
+pub use crate::bytecode::Bytecode;
 pub use crate::format::layout::CodeLayout;
 pub use crate::format::magic::{Implementation, Python};
 pub use crate::object::{Code, Object, ObjectId, Objects, Value};

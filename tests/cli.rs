@@ -887,3 +887,141 @@ fn dropbox_files_are_decrypted_then_checked_and_dumped() {
     assert_eq!(document["header"]["magic"], 62135);
     assert_eq!(output.status.code(), Some(1));
 }
+
+/// `(offset, opname, arg)` of every instruction line of a `dis`-style listing, code object by code
+/// object (a `Disassembly of` line starts each; `dis.dis` gives the first none).
+fn listed_instructions(text: &str) -> Vec<Vec<(u32, String, Option<u32>)>> {
+    let mut codes: Vec<Vec<(u32, String, Option<u32>)>> = vec![Vec::new()];
+    for line in text.lines() {
+        if line.starts_with("Disassembly of") {
+            if codes.last().is_some_and(|c| !c.is_empty()) {
+                codes.push(Vec::new());
+            }
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().filter(|w| *w != ">>").collect();
+        // [line] offset OPNAME [arg [(...)]]: the offset is the first number before an upper-case word.
+        let Some(at) = words.iter().position(|w| {
+            w.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && w.chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+        }) else {
+            continue;
+        };
+        let (Some(offset), Some(code)) = (
+            at.checked_sub(1).and_then(|i| words[i].parse().ok()),
+            codes.last_mut(),
+        ) else {
+            continue;
+        };
+        let arg = words.get(at + 1).and_then(|w| w.parse().ok());
+        code.push((offset, words[at].to_string(), arg));
+    }
+    codes
+}
+
+#[test]
+fn dis_lists_what_pythons_own_dis_lists_and_a_fault_last() {
+    let dir = support::tempdir();
+    let source = dir.path().join("m.py");
+    write(
+        &source,
+        "import os\n\ndef f(n, *rest):\n    try:\n        return [i * 2 for i in range(n) if i not in rest]\n    except ValueError as e:\n        return str(e)\n\nclass C:\n    def g(self):\n        return f(3) or os.sep\n",
+    );
+    let pyc_path = compile(&[(&source, "", 0, "TIMESTAMP")]).remove(0);
+    let pyc_arg = pyc_path.to_str().unwrap();
+    let python = support::python3();
+    let script = "import dis, marshal, sys
+data = open(sys.argv[1], 'rb').read()
+dis.dis(marshal.loads(data[16:]))";
+    let expected =
+        String::from_utf8(support::python_output_with(&python, script, [pyc_arg])).unwrap();
+    let out = pyc(&["dis", pyc_arg]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = listed_instructions(&stdout(&out));
+    let theirs = listed_instructions(&expected);
+    assert!(
+        ours.len() >= 4 && ours.iter().all(|c| !c.is_empty()),
+        "{ours:?}"
+    );
+    assert_eq!(ours, theirs);
+
+    // --json: one object, its instructions at dis.get_instructions' offsets.
+    let out = pyc(&["dis", "--json", pyc_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    let objects = json_lines(&out);
+    let object = &objects[0];
+    let keys: Vec<&str> = object
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["code", "error", "header", "opcodes", "path"]);
+    assert_eq!(object["opcodes"], format!("cpython-{}", python.version));
+    let offsets: Vec<Vec<u64>> = object["code"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["instructions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["offset"].as_u64().unwrap())
+                .collect()
+        })
+        .collect();
+    let want: Vec<Vec<u64>> = theirs
+        .iter()
+        .map(|c| c.iter().map(|i| u64::from(i.0)).collect())
+        .collect();
+    assert_eq!(offsets, want);
+
+    // An undefined opcode in f: its code object shows up to the fault, the fault goes to stderr, exit 1.
+    let data = fs::read(&pyc_path).unwrap();
+    let first_f = ours[1][1].0 as usize; // f's second instruction
+    let script = "import marshal, sys
+data = open(sys.argv[1], 'rb').read()
+f = [c for c in marshal.loads(data[16:]).co_consts if hasattr(c, 'co_code')][0]
+print(data.find(f.co_code))";
+    let start: usize = String::from_utf8(support::python_output_with(&python, script, [pyc_arg]))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut bad = data.clone();
+    bad[start + first_f] = 255;
+    let bad_path = dir.path().join("bad.pyc");
+    fs::write(&bad_path, &bad).unwrap();
+    let out = pyc(&["dis", bad_path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let shown = listed_instructions(&stdout(&out));
+    assert_eq!(shown.len(), 2, "the module, then f up to the fault");
+    assert_eq!(shown[1], ours[1][..1]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let at = start + first_f;
+    assert!(
+        stderr.contains(&format!(
+            "undefined opcode 255 at byte {at} while reading co_consts["
+        )),
+        "{stderr}"
+    );
+    let out = pyc(&[
+        "dis",
+        "--json",
+        bad_path.to_str().unwrap(),
+        "/nonexistent/x.pyc",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let objects = json_lines(&out);
+    assert_eq!(objects[0]["error"]["kind"], "undefined-opcode");
+    assert_eq!(objects[0]["error"]["offset"], at);
+    assert_eq!(objects[1]["error"]["kind"], "io");
+    assert_eq!(objects[1]["code"], serde_json::json!([]));
+}

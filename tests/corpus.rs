@@ -1,10 +1,10 @@
 //! Real files parse strictly, to the last byte: the multi-version corpus (every folder, with a
-//! per-version table) and the standard library compiled by python3 itself in every invalidation mode and
+//! per-version table, whose bytecode must also decode and verify where it is CPython's or PyPy's) and the standard library compiled by python3 itself in every invalidation mode and
 //! optimization level.
 
 mod support;
 
-use pycmarshal::{Implementation, Invalidation, Object, Value};
+use pycmarshal::{Bytecode, Implementation, Invalidation, Object, Value};
 use std::collections::BTreeMap;
 
 /// One row of the table: a corpus folder (the version read from the magic by xdis's table).
@@ -14,6 +14,9 @@ struct Row {
     parsed: usize,
     failures: Vec<String>,
     foreign: bool,
+    /// Files whose every code object's bytecode decodes and verifies.
+    bytecode: usize,
+    instructions: usize,
 }
 
 #[test]
@@ -49,6 +52,17 @@ fn every_file_of_the_shared_corpus_parses_strictly() {
             Ok(pyc) => {
                 assert!(pyc.code().is_some(), "{label}/{name}: root is code");
                 row.parsed += 1;
+                let root = pyc.objects.root().unwrap();
+                if pycmarshal::tools::dis::verify_all(root).is_ok() {
+                    let codes = pycmarshal::tools::dis::code_objects(root);
+                    if let Ok(set) = pycmarshal::tools::dis::reading(&codes) {
+                        row.bytecode += 1;
+                        for located in &codes {
+                            let instructions = located.code.instructions_as(set);
+                            row.instructions += instructions.count();
+                        }
+                    }
+                }
             }
             Err(error) => row.failures.push(format!("{label}/{name}: {error}")),
         }
@@ -62,31 +76,61 @@ fn every_file_of_the_shared_corpus_parses_strictly() {
     }
     let failures: Vec<_> = rows.values().flat_map(|(_, row)| &row.failures).collect();
     assert!(failures.is_empty(), "{failures:#?}");
+    for (label, row) in rows.values().filter(|(_, row)| !row.foreign) {
+        assert_eq!(
+            row.bytecode, row.parsed,
+            "{label}: bytecode that does not verify"
+        );
+    }
     let parsed: usize = rows.values().map(|(_, row)| row.parsed).sum();
     assert!(parsed > 1800, "only {parsed} files");
 }
 
-fn table(rows: &BTreeMap<(bool, String, Vec<u32>), (String, Row)>) -> Vec<[String; 4]> {
-    let mut lines = vec![["folder", "files", "parsed", "failures"].map(String::from)];
-    let mut total = [0; 3];
+fn table(rows: &BTreeMap<(bool, String, Vec<u32>), (String, Row)>) -> Vec<[String; 6]> {
+    let heading = [
+        "folder",
+        "files",
+        "parsed",
+        "failures",
+        "bytecode",
+        "instructions",
+    ];
+    let mut lines = vec![heading.map(String::from)];
+    let mut total = [0; 5];
     for (label, row) in rows.values() {
-        let failures = row.failures.len();
-        lines.push([
+        let counts = [
+            row.files,
+            row.parsed,
+            row.failures.len(),
+            row.bytecode,
+            row.instructions,
+        ];
+        let mut line = [
             label.clone(),
-            row.files.to_string(),
-            row.parsed.to_string(),
-            failures.to_string(),
-        ]);
-        for (sum, n) in total.iter_mut().zip([row.files, row.parsed, failures]) {
-            *sum += n;
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ];
+        for (i, n) in counts.iter().enumerate() {
+            line[i + 1] = n.to_string();
+            total[i] += n;
         }
+        lines.push(line);
     }
-    lines.push([
+    let mut line = [
         "total".to_string(),
-        total[0].to_string(),
-        total[1].to_string(),
-        total[2].to_string(),
-    ]);
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ];
+    for (i, n) in total.iter().enumerate() {
+        line[i + 1] = n.to_string();
+    }
+    lines.push(line);
     lines
 }
 

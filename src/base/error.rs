@@ -72,6 +72,31 @@ pub enum ErrorKind {
     BadValue,
     /// An input of 2 GiB or more: offsets in the object table are 32-bit.
     InputTooLarge,
+    /// Bytecode: an opcode the file's version does not define (or one that never appears in a
+    /// `.pyc`: a specialized or instrumented form).
+    UndefinedOpcode(u8),
+    /// Bytecode: an argument that indexes past its table (`co_consts`, `co_names`, the locals...).
+    ArgumentOutOfRange {
+        /// The table indexed.
+        table: &'static str,
+        /// The index.
+        index: u32,
+        /// The table's length.
+        len: u32,
+    },
+    /// Bytecode: a jump to an offset where no instruction starts, or outside the code.
+    BadJumpTarget(u32),
+    /// Bytecode: the code ends inside an instruction or its inline caches.
+    InstructionCut {
+        /// Bytes the instruction needs.
+        needed: u32,
+        /// Bytes left in the code.
+        left: u32,
+    },
+    /// A line-number or location table that ends inside an entry, or covers other code than there is.
+    BadLineTable,
+    /// An exception table that ends inside an entry, or whose ranges or handlers are not in the code.
+    BadExceptionTable,
 }
 
 impl ErrorKind {
@@ -101,6 +126,12 @@ impl ErrorKind {
             ErrorKind::InvalidUtf32 => "invalid-utf32",
             ErrorKind::BadValue => "bad-value",
             ErrorKind::InputTooLarge => "input-too-large",
+            ErrorKind::UndefinedOpcode(_) => "undefined-opcode",
+            ErrorKind::ArgumentOutOfRange { .. } => "argument-out-of-range",
+            ErrorKind::BadJumpTarget(_) => "bad-jump-target",
+            ErrorKind::InstructionCut { .. } => "instruction-cut",
+            ErrorKind::BadLineTable => "bad-line-table",
+            ErrorKind::BadExceptionTable => "bad-exception-table",
         }
     }
 }
@@ -131,6 +162,23 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Incomplete => f.write_str("object is incomplete"),
             ErrorKind::Unsupported(what) => write!(f, "unsupported: {what}"),
             ErrorKind::InputTooLarge => f.write_str("input of 2 GiB or more"),
+            ErrorKind::UndefinedOpcode(op) => write!(f, "undefined opcode {op}"),
+            ErrorKind::ArgumentOutOfRange { table, index, len } => {
+                write!(f, "argument {index} past the end of {table} ({len} long)")
+            }
+            ErrorKind::BadJumpTarget(target) => {
+                write!(f, "jump to {target}, where no instruction starts")
+            }
+            ErrorKind::InstructionCut { needed, left } => {
+                write!(
+                    f,
+                    "code ends inside an instruction (needs {needed} bytes, {left} left)"
+                )
+            }
+            ErrorKind::BadLineTable => f.write_str("line table that does not fit the code"),
+            ErrorKind::BadExceptionTable => {
+                f.write_str("exception table that does not fit the code")
+            }
         }
     }
 }
@@ -159,6 +207,9 @@ pub enum Step {
     Key(u32),
     /// The value of a dict's n-th pair.
     Value(u32),
+    /// The instruction, by its opcode's name, that the last step's byte starts
+    /// (`co_code[40]: LOAD_CONST argument`).
+    Instruction(&'static str),
 }
 
 /// What was being read when an error happened: the path from the top-level object and the part of the
@@ -173,6 +224,7 @@ pub struct Context {
 
 impl fmt::Display for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut instruction = None;
         for (i, step) in self.path.iter().enumerate() {
             match step {
                 Step::Field(name) if i == 0 => f.write_str(name)?,
@@ -180,10 +232,14 @@ impl fmt::Display for Context {
                 Step::Index(n) => write!(f, "[{n}]")?,
                 Step::Key(n) => write!(f, "[key {n}]")?,
                 Step::Value(n) => write!(f, "[value {n}]")?,
+                Step::Instruction(name) => instruction = Some(*name),
             }
         }
         if !self.path.is_empty() {
             f.write_str(": ")?;
+        }
+        if let Some(name) = instruction {
+            write!(f, "{name} ")?;
         }
         f.write_str(self.what)
     }
@@ -231,6 +287,14 @@ impl Error {
     /// True for [`ErrorKind::Truncated`]: the input ends too early.
     pub fn is_truncated(&self) -> bool {
         matches!(self.0.kind, ErrorKind::Truncated { .. })
+    }
+
+    /// The same error, its path starting with `prefix`: where what failed stands in the object it is
+    /// part of (a code object's error, seen from the module: `co_consts[3]` then its own path).
+    pub fn within(mut self, prefix: &[Step]) -> Error {
+        let path = &mut self.0.context.path;
+        path.splice(0..0, prefix.iter().cloned());
+        self
     }
 }
 

@@ -11,6 +11,18 @@ Exit status:
   1  a problem was found in at least one file, a file could not be read, or there was nothing to check
   2  usage error (bad arguments)";
 
+const INFO_EXIT_STATUS: &str = "\
+Exit status:
+  0  every header was read
+  1  a file could not be read, or its header could not be decoded
+  2  usage error (bad arguments)";
+
+const SHOW_EXIT_STATUS: &str = "\
+Exit status:
+  0  the file decoded whole
+  1  the file could not be read or decoded (what decoded before the fault is shown, then the fault)
+  2  usage error (bad arguments, an unknown --python version)";
+
 const CHECK_ABOUT: &str = "\
 Checks every .pyc and .pyo file under the given paths as importlib would, without running Python.
 
@@ -42,15 +54,28 @@ pub enum Command {
     #[command(long_about = CHECK_ABOUT, after_help = EXIT_STATUS)]
     Check(CheckArgs),
     /// Show the header of .pyc files in words: magic, interpreter, flags, invalidation, mtime or hash.
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = INFO_EXIT_STATUS)]
     Info(InfoArgs),
     /// Show the decoded objects of a .pyc file (or of raw marshal data), Python-repr style.
-    #[command(after_help = EXIT_STATUS)]
+    #[command(after_help = SHOW_EXIT_STATUS)]
     Dump(DumpArgs),
+    /// Disassemble a .pyc file: instructions, line numbers and exception tables of every code object.
+    #[command(long_about = DIS_ABOUT, after_help = SHOW_EXIT_STATUS)]
+    Dis(DisArgs),
     /// Rewrite .pyc files so their bytes depend only on their value (reproducible builds).
     #[command(long_about = NORMALIZE_ABOUT, after_help = NORMALIZE_EXIT_STATUS)]
     Normalize(NormalizeArgs),
 }
+
+const DIS_ABOUT: &str = "\
+Disassembles every code object of a .pyc file, in pre-order (a code object, then the code objects
+among its constants), laid out like python -m dis of the file's own version: the line where one
+begins, >> on a jump's target, the offset, the instruction, its argument and what it stands for, then
+the exception table (3.11+). On a damaged file, everything that decodes is shown, then the fault.
+
+Every version CPython and PyPy wrote is read with its own opcodes; GraalPy's, RustPython's and
+Dropbox's bytecodes are not disassembled. With --json, one object: {\"header\", \"opcodes\" (the
+opcode set read with), \"code\": [...], \"error\"}; the README documents it.";
 
 const NORMALIZE_ABOUT: &str = "\
 Rewrites each .pyc file so that its bytes depend only on its value, not on the reference counts of the
@@ -82,6 +107,10 @@ pub struct CheckArgs {
     /// Check headers, bodies and names only; never look at sources (so nothing is stale or orphan).
     #[arg(long)]
     pub no_source: bool,
+    /// Also decode every code object's bytecode, line table and exception table, and check that they
+    /// agree (opcodes defined, arguments in range, jumps onto instructions, tables inside the code).
+    #[arg(long)]
+    pub deep: bool,
     /// Follow symbolic links while walking directories.
     #[arg(short = 'L', long)]
     pub follow: bool,
@@ -126,6 +155,18 @@ pub struct DumpArgs {
     /// Start each line with the byte offset of the object it shows.
     #[arg(long)]
     pub offsets: bool,
+}
+
+#[derive(Args)]
+pub struct DisArgs {
+    /// The .pyc files (several: each disassembly after a `# FILE` line).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print one JSON object a line per file, {"path", "header", "opcodes", "code": [...], "error"},
+    /// instead: the code objects in pre-order, each with its instructions, line_starts, lines,
+    /// positions and exception_table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -15,13 +15,13 @@ mod args;
 mod check;
 mod output;
 
-use self::args::{Cli, Command, DumpArgs, InfoArgs, NormalizeArgs};
+use self::args::{Cli, Command, DisArgs, DumpArgs, InfoArgs, NormalizeArgs};
 use self::output::{Out, exit};
 use crate::read::header;
 use crate::tools::check::parse_contents;
 use crate::tools::file::{self, FileError, HEAD};
 use crate::tools::reading::{How, Reading};
-use crate::tools::{check::write_file_error, dump, infer, json};
+use crate::tools::{check::write_file_error, dis, dump, infer, json};
 use crate::write::normalize;
 use clap::Parser;
 use core::fmt::Write as _;
@@ -47,6 +47,7 @@ where
         Command::Check(args) => check::run(&args, &mut out),
         Command::Info(args) => run_info(&args, &mut out),
         Command::Dump(args) => run_dump(&args, &mut out),
+        Command::Dis(args) => run_dis(&args, &mut out),
         Command::Normalize(args) => run_normalize(&args, &mut out),
     };
     match result.and_then(|code| out.flush().map(|()| code)) {
@@ -116,9 +117,17 @@ fn run_dump(args: &DumpArgs, out: &mut Out) -> io::Result<u8> {
         Ok(contents) if contents.is_whole() => contents,
         Ok(contents) => {
             let error = parse_contents(&contents).err();
-            return dump_failed(args, out, error.map(Failure::Decode));
+            return show_failed(
+                &args.file,
+                args.json.then_some(Shape::Dump),
+                out,
+                error.map(Failure::Decode),
+            );
         }
-        Err(error) => return dump_failed(args, out, Some(Failure::File(error))),
+        Err(error) => {
+            let shape = args.json.then_some(Shape::Dump);
+            return show_failed(&args.file, shape, out, Some(Failure::File(error)));
+        }
     };
     let how = How {
         no_header: args.no_header,
@@ -176,6 +185,76 @@ fn run_dump(args: &DumpArgs, out: &mut Out) -> io::Result<u8> {
     Ok(exit(error.is_some()))
 }
 
+fn run_dis(args: &DisArgs, out: &mut Out) -> io::Result<u8> {
+    let mut problems = false;
+    for (i, path) in args.files.iter().enumerate() {
+        if args.files.len() > 1 && !args.json {
+            let gap = if i > 0 { "\n" } else { "" };
+            out.text(|text| write!(text, "{gap}# {}\n\n", path.display()))?;
+        }
+        problems |= dis_one(path, args.json, out)? != 0;
+    }
+    Ok(exit(problems))
+}
+
+/// Disassembles one file: the JSON object (its `path` first) or the text; the fault on stderr.
+fn dis_one(path: &std::path::Path, json: bool, out: &mut Out) -> io::Result<u8> {
+    let contents = match file::read_pyc(path, true) {
+        Ok(contents) if contents.is_whole() => contents,
+        Ok(contents) => {
+            let error = parse_contents(&contents).err();
+            return show_failed(
+                path,
+                json.then_some(Shape::Dis),
+                out,
+                error.map(Failure::Decode),
+            );
+        }
+        Err(error) => {
+            return show_failed(
+                path,
+                json.then_some(Shape::Dis),
+                out,
+                Some(Failure::File(error)),
+            );
+        }
+    };
+    let reading = Reading::new(&contents.data, How::default());
+    let partial = reading.parse();
+    let root = partial.objects.root();
+    let parse_error = partial.error.as_ref();
+    let mut error = None;
+    if json {
+        out.text(|text| {
+            text.write_str("{\"path\":")?;
+            json::write_str(text, &path.to_string_lossy())?;
+            text.write_char(',')?;
+            error = dis::write_json_fields(text, partial.header.as_ref(), root, parse_error)?;
+            text.write_str("}\n")
+        })?;
+    } else if let Some(root) = root {
+        out.text(|text| {
+            error = dis::write_text(text, root)?;
+            Ok(())
+        })?;
+    }
+    let error = parse_error.cloned().or(error);
+    if let Some(error) = &error {
+        out.flush()?;
+        eprintln!("{}: {error}", path.display());
+    }
+    Ok(exit(error.is_some()))
+}
+
+/// Which command's JSON object a file that could not be read gets.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Shape {
+    /// `pyc dump --json`: `{"header": null, "root": null, "error"}`.
+    Dump,
+    /// `pyc dis --json`: `{"path", "header": null, "opcodes": null, "code": [], "error"}`.
+    Dis,
+}
+
 /// Why a file could not be shown at all.
 enum Failure {
     File(FileError),
@@ -184,23 +263,35 @@ enum Failure {
 
 /// What `pyc dump` says of a file it could not read whole: the JSON form with only the error, or the
 /// error on stderr.
-fn dump_failed(args: &DumpArgs, out: &mut Out, failure: Option<Failure>) -> io::Result<u8> {
+fn show_failed(
+    path: &std::path::Path,
+    json: Option<Shape>,
+    out: &mut Out,
+    failure: Option<Failure>,
+) -> io::Result<u8> {
     let Some(failure) = failure else {
         return Ok(exit(true));
     };
-    if args.json {
+    if let Some(shape) = json {
         out.text(|text| {
-            text.write_str("{\"header\":null,\"root\":null,\"error\":")?;
+            match shape {
+                Shape::Dis => {
+                    text.write_str("{\"path\":")?;
+                    json::write_str(text, &path.to_string_lossy())?;
+                    text.write_str(",\"header\":null,\"opcodes\":null,\"code\":[],\"error\":")?;
+                }
+                Shape::Dump => text.write_str("{\"header\":null,\"root\":null,\"error\":")?,
+            }
             match &failure {
-                Failure::File(error) => write_file_error(text, &args.file, error)?,
+                Failure::File(error) => write_file_error(text, path, error)?,
                 Failure::Decode(error) => json::write_error(text, error)?,
             }
             text.write_str("}\n")
         })?;
     }
     match &failure {
-        Failure::File(error) => eprintln!("{}: unreadable: {error}", args.file.display()),
-        Failure::Decode(error) => eprintln!("{}: {error}", args.file.display()),
+        Failure::File(error) => eprintln!("{}: unreadable: {error}", path.display()),
+        Failure::Decode(error) => eprintln!("{}: {error}", path.display()),
     }
     Ok(exit(true))
 }

@@ -119,6 +119,44 @@ pub enum CodeLayout {
     Foreign,
 }
 
+/// What the line-number table of a code object holds: its format, which [`Python::line_table`] gives
+/// per version.
+///
+/// [`Python::line_table`]: crate::format::magic::Python::line_table
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LineTable {
+    /// None: Python 1.0-1.4, whose compilers put `SET_LINENO` instructions in the bytecode instead
+    /// (and GraalPy's and RustPython's formats, whose tables are their own).
+    Missing,
+    /// `co_lnotab` of 1.5-3.5: (bytecode increment, line increment) pairs of unsigned bytes that stop
+    /// at the last line's first instruction, so their increments add up to less than the bytecode's
+    /// length.
+    Lnotab,
+    /// `co_lnotab` of 3.6-3.9 (and PyPy's): the same, with signed line increments.
+    SignedLnotab,
+    /// The PEP 626 `co_linetable` of 3.10: (range length, line delta) pairs whose ranges cover the whole
+    /// bytecode, so the lengths add up to exactly its length.
+    Ranges,
+    /// The location tables of CPython 3.11 and later: variable-length entries of lines and columns,
+    /// each for a run of code units.
+    Locations,
+    /// PyPy 3.10 and later's positions, in the 3.8 layout's `co_lnotab` field: an entry per code unit,
+    /// an unsigned LEB128 line (0: none; else the line less `co_firstlineno`, plus 1), then a column
+    /// byte (0: no columns; else the column plus 1, the end column plus 1 and the end line's delta).
+    PyPyPositions,
+}
+
+impl LineTable {
+    /// True for the tables that cover the whole code (PEP 626's), false for the lnotabs, which stop
+    /// where the last line begins.
+    pub fn covers_code(self) -> bool {
+        matches!(
+            self,
+            LineTable::Ranges | LineTable::Locations | LineTable::PyPyPositions
+        )
+    }
+}
+
 /// Which reader a layout's data needs.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Format {

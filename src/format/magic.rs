@@ -7,7 +7,7 @@
 //! whole-word magics of Python 1.0-1.2, and four ASCII characters for RustPython, so values shared across
 //! implementations do not collide.
 
-use crate::format::layout::CodeLayout;
+use crate::format::layout::{CodeLayout, LineTable};
 use core::fmt;
 
 /// An implementation of Python.
@@ -99,6 +99,19 @@ impl Python {
             byte_names: self.major < 3
                 || (self.implementation == Implementation::PyPy
                     && (self.major, self.minor) <= (3, 2)),
+        }
+    }
+
+    /// The format of this version's line-number tables.
+    pub fn line_table(self) -> LineTable {
+        match (self.implementation, self.major, self.minor) {
+            (Implementation::GraalPy | Implementation::RustPython, _, _) => LineTable::Missing,
+            (Implementation::PyPy, 3, 10..) => LineTable::PyPyPositions,
+            (_, 0, _) | (_, 1, 0..=4) => LineTable::Missing,
+            (_, 1, _) | (_, 2, _) | (_, 3, 0..=5) => LineTable::Lnotab,
+            (_, 3, 6..=9) => LineTable::SignedLnotab,
+            (_, 3, 10) => LineTable::Ranges,
+            _ => LineTable::Locations,
         }
     }
 

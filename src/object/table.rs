@@ -176,6 +176,8 @@ pub struct Objects<'a> {
     pub(crate) ints: Vec<i32>,
     pub(crate) root: Option<ObjectId>,
     pub(crate) format: Format,
+    /// The magic number of the file the data was read from.
+    pub(crate) magic: Option<u16>,
 }
 
 impl fmt::Debug for Objects<'_> {
@@ -203,6 +205,7 @@ impl<'a> Objects<'a> {
             ints: Vec::new(),
             root: None,
             format: Format::Marshal,
+            magic: None,
         }
     }
 
@@ -219,6 +222,11 @@ impl<'a> Objects<'a> {
     /// Which format the input was read in.
     pub(crate) fn format(&self) -> Format {
         self.format
+    }
+
+    /// The magic number of the `.pyc` file the data was read from; `None` for raw marshal data.
+    pub fn magic(&self) -> Option<u16> {
+        self.magic
     }
 
     /// Number of objects that have a node: every object read but the singletons and back-references.

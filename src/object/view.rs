@@ -306,6 +306,13 @@ impl<'o, 'a> Object<'o, 'a> {
         self.objects.slice(node.a, len)
     }
 
+    /// The absolute offset of the first byte of a string's or bytes object's payload.
+    pub fn payload_offset(self) -> Option<u64> {
+        // Both keep their payload's offset in the node's first word, in every format.
+        matches!(self.value(), Value::Bytes(_) | Value::Str(_))
+            .then(|| u64::from(self.resolve().node().a))
+    }
+
     /// The items of a tuple, list, set, frozenset or slice.
     pub fn items(self) -> Option<Items<'o, 'a>> {
         match self.value() {
@@ -790,6 +797,11 @@ impl<'o, 'a> Code<'o, 'a> {
         }
     }
 
+    /// The table it belongs to.
+    pub fn objects(&self) -> &'o Objects<'a> {
+        self.objects
+    }
+
     /// The field layout it was read with.
     pub fn layout(&self) -> CodeLayout {
         self.record.layout
@@ -874,8 +886,9 @@ impl<'o, 'a> Code<'o, 'a> {
             .as_bytes()
     }
 
-    /// `co_exceptiontable` (3.11 and later).
-    pub fn exception_table(&self) -> Option<&'a [u8]> {
+    /// `co_exceptiontable` (3.11 and later), as stored ([`crate::Bytecode::exception_table`] reads
+    /// it).
+    pub fn exceptiontable(&self) -> Option<&'a [u8]> {
         self.get("co_exceptiontable")?.as_bytes()
     }
 

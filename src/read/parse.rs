@@ -56,10 +56,11 @@ impl Options {
         let (root, error) = self.body(data, Some(&header), reading, &mut builder, false);
         match error {
             Some(error) => Err(error),
-            None => Ok(Pyc {
-                header,
-                objects: builder.finish(root),
-            }),
+            None => {
+                let mut objects = builder.finish(root);
+                objects.magic = Some(header.magic());
+                Ok(Pyc { header, objects })
+            }
         }
     }
 
@@ -80,9 +81,11 @@ impl Options {
         let reading = self.reading(data, Some(&header));
         let mut builder = Builder::new(data, reading.0);
         let (root, error) = self.body(data, Some(&header), reading, &mut builder, true);
+        let mut objects = builder.finish(root);
+        objects.magic = Some(header.magic());
         Partial {
             header: Some(header),
-            objects: builder.finish(root),
+            objects,
             error,
         }
     }

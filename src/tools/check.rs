@@ -11,12 +11,13 @@
 
 use crate::base::error::{Context, Error, ErrorKind};
 use crate::base::limits::MAX_INPUT;
+use crate::bytecode::Bytecode;
 use crate::format::magic::{Implementation, MagicEntry, Python};
 use crate::read::dialect::dropbox;
 use crate::read::header::{self, Header, Invalidation};
 use crate::read::options::Options;
 use crate::tools::file::{self, FileError};
-use crate::tools::json;
+use crate::tools::{dis, json};
 use core::fmt::{self, Write};
 use core::hash::Hasher as _;
 use std::ffi::{OsStr, OsString};
@@ -604,11 +605,24 @@ pub fn parse_contents(contents: &file::Contents) -> Result<Header, Error> {
     Ok(header)
 }
 
+/// The bytecode of every code object of a valid pyc, verified; `Ok` where its opcodes are not
+/// CPython's or PyPy's.
+fn deep_check(data: &[u8]) -> Result<(), Error> {
+    let pyc = Options::new().parse_pyc(data)?;
+    match pyc.objects.root() {
+        Some(root) if root.as_code().is_some_and(|code| code.opcodes().is_ok()) => {
+            dis::verify_all(root)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// How files are checked.
 #[derive(Copy, Clone, Debug)]
 pub struct Checker {
     sources: bool,
     follow: bool,
+    deep: bool,
 }
 
 impl Default for Checker {
@@ -623,7 +637,17 @@ impl Checker {
         Checker {
             sources: true,
             follow: true,
+            deep: false,
         }
+    }
+
+    /// With `true`, also decodes every code object's bytecode, line table and exception table and
+    /// checks that they agree ([`Bytecode::verify`](crate::bytecode::Bytecode::verify)): damage inside
+    /// `co_code` or a line table, which still parses as bytes, is then [`Status::Corrupt`]. Files of
+    /// GraalPy, RustPython and Dropbox, whose bytecodes are their own, are checked as without it.
+    pub const fn deep(mut self, deep: bool) -> Checker {
+        self.deep = deep;
+        self
     }
 
     /// With `false`, checks structure and names only: no file but the pyc is touched, and neither
@@ -690,6 +714,12 @@ impl Checker {
         if let Err(error) = validated {
             report.problem = Some(Problem::Decode(error));
             return report;
+        }
+        if self.deep && header.python.implementation != Implementation::Dropbox {
+            if let Err(error) = deep_check(data) {
+                report.problem = Some(Problem::Decode(error));
+                return report;
+            }
         }
         let name = CacheName::of(path);
         let tag_ok = match (&name, header.entry) {

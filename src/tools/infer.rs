@@ -6,7 +6,7 @@
 //! string dialect and line-table format that go with it, and [`problems`] applies the same rules to any
 //! layout through its field names.
 
-use crate::format::layout::CodeLayout;
+use crate::format::layout::{CodeLayout, LineTable};
 use crate::format::magic::{Implementation, Python};
 use crate::object::{Code, ObjectId, Objects, Value};
 use crate::read::options::Options;
@@ -14,22 +14,6 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-
-/// What the line-number table of a code object holds, which tells layouts with the same fields apart.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum LineTable {
-    /// None (Python 1.0-1.4).
-    Missing,
-    /// `co_lnotab` (1.5-3.9, PyPy 3): (bytecode increment, line increment) pairs that stop at the last
-    /// line's first instruction, so their increments add up to less than the bytecode's length.
-    Lnotab,
-    /// The PEP 626 `co_linetable` of 3.10: (range length, line delta) pairs whose ranges cover the whole
-    /// bytecode, so the lengths add up to exactly its length.
-    Ranges,
-    /// The location tables of CPython 3.11 and later and of PyPy 3.10 (which keeps the 3.8 fields but
-    /// stores positions where lnotab was): variable-length entries, not checked.
-    Locations,
-}
 
 /// Versions of one implementation: the implementation, the first and the last language version.
 pub type Span = (Implementation, (u8, u8), (u8, u8));
@@ -40,7 +24,8 @@ pub type Span = (Implementation, (u8, u8), (u8, u8));
 pub struct Reading {
     /// The code-object fields.
     pub layout: CodeLayout,
-    /// The format of the line-number table.
+    /// The format of the line-number table, as far as its shape goes ([`LineTable::Lnotab`] stands
+    /// for both kinds of lnotab: their pairs add up alike).
     pub lines: LineTable,
     /// The versions that write code objects this way; they share a string dialect.
     pub span: &'static [Span],
@@ -85,7 +70,7 @@ impl Reading {
 
 use CodeLayout::{PyPy3_11, V1_0, V1_3, V1_5, V2_1, V2_3, V3_0, V3_8, V3_10, V3_11};
 use Implementation::{CPython, PyPy};
-use LineTable::{Lnotab, Locations, Missing, Ranges};
+use LineTable::{Lnotab, Locations, Missing, PyPyPositions, Ranges, SignedLnotab};
 
 /// Every reading, in the order that breaks ties between equally plausible ones: newer and more common
 /// first, CPython's dialect before PyPy 3.2's (which also accepts byte-string names), and a reading
@@ -95,8 +80,8 @@ pub static READINGS: &[Reading] = &[
     Reading { layout: V3_11, lines: Locations, span: &[(CPython, (3, 11), (3, 15))] },
     Reading { layout: V3_10, lines: Ranges, span: &[(CPython, (3, 10), (3, 10))] },
     Reading { layout: V3_8, lines: Lnotab, span: &[(CPython, (3, 8), (3, 9)), (PyPy, (3, 8), (3, 9))] },
-    Reading { layout: V3_8, lines: Locations, span: &[(PyPy, (3, 10), (3, 10))] },
-    Reading { layout: PyPy3_11, lines: Locations, span: &[(PyPy, (3, 11), (3, 11))] },
+    Reading { layout: V3_8, lines: PyPyPositions, span: &[(PyPy, (3, 10), (3, 10))] },
+    Reading { layout: PyPy3_11, lines: PyPyPositions, span: &[(PyPy, (3, 11), (3, 11))] },
     Reading { layout: V3_0, lines: Lnotab, span: &[(CPython, (3, 0), (3, 7)), (PyPy, (3, 3), (3, 7))] },
     Reading { layout: V3_0, lines: Lnotab, span: &[(PyPy, (3, 2), (3, 2))] },
     Reading { layout: V2_3, lines: Lnotab, span: &[(CPython, (2, 3), (2, 7)), (PyPy, (2, 7), (2, 7))] },
@@ -274,9 +259,11 @@ fn problems_with(
             .entry(table)
             .or_insert_with(|| bytes.iter().step_by(2).map(|&b| usize::from(b)).sum());
         match lines {
-            Lnotab => rule(bytes.len() % 2 != 0 || (covered > 0 && covered >= bytecode)),
+            Lnotab | SignedLnotab => {
+                rule(bytes.len() % 2 != 0 || (covered > 0 && covered >= bytecode))
+            }
             Ranges => rule(bytes.len() % 2 != 0 || covered != bytecode),
-            Missing | Locations => {}
+            Missing | Locations | PyPyPositions => {}
         }
     }
     count
@@ -293,6 +280,26 @@ mod tests {
                 READINGS.iter().any(|r| r.layout == layout),
                 "{layout:?} has no reading"
             );
+        }
+    }
+
+    #[test]
+    fn each_reading_uses_the_line_table_of_every_version_it_covers() {
+        for reading in READINGS {
+            for &(implementation, (a, b), (c, d)) in reading.span {
+                for (major, minor) in [(a, b), (c, d)] {
+                    let python = Python {
+                        implementation,
+                        major,
+                        minor,
+                    };
+                    let table = match python.line_table() {
+                        SignedLnotab => Lnotab,
+                        table => table,
+                    };
+                    assert_eq!(table, reading.lines, "{reading:?}");
+                }
+            }
         }
     }
 

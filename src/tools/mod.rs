@@ -8,6 +8,7 @@
 
 #[cfg(feature = "std")]
 pub mod check;
+pub mod dis;
 pub mod dump;
 #[cfg(feature = "std")]
 pub mod file;

@@ -7,7 +7,7 @@ exception tables, as JSON. Runs unchanged on CPython 2.7 and 3.6+ and PyPy (stan
       CODE, for each code object in pre-order (the module, then each code object of co_consts in
       co_consts order, depth first):
         {"name": co_name, "qualname": co_qualname (3.11+) or null, "firstlineno": co_firstlineno,
-         "instructions": [{"offset", "opname", "opcode", "arg", "argval", "argkind"}, ...],
+         "instructions": [{"offset", "opname", "opcode", "arg", "argval", "argkind", "argrepr"}, ...],
          "line_starts": [[offset, line or null], ...]      dis.findlinestarts (xdis_disasm.py
                                                            --fix: null where it cannot tell)
          "lines": [[start, end, line or null], ...]        co_lines(), null where there is none
@@ -20,16 +20,22 @@ exception tables, as JSON. Runs unchanged on CPython 2.7 and 3.6+ and PyPy (stan
       "argval" is then: oracle.py's describe() of the constant ({"type": "code", "name": N} for a code
       object); the name (a list of two for 3.13's two-local instructions); the jump target offset; the
       comparison symbol. Otherwise argval is dis's argval if an int, str or None, else its repr (a
-      code object, whatever the kind, is {"type": "code", "name": N}).
+      code object, whatever the kind, is {"type": "code", "name": N}). "argrepr" is dis's (null on
+      2.7).
       The header is N bytes (--skip N) or this interpreter's size with its magic number checked (2.7
       also takes its -U magic, magic + 1); a file it cannot load has an "error" and no code.
   disasm.py --selfcheck [--skip N] PYC...
       Compares the instruction list with the text dis.dis prints for each code object (offsets,
       opnames, args, the "(...)" annotation where it follows from argval, the line number column and,
       3.11+, the ExceptionTable lines), prints a JSON summary and exits 1 on any disagreement.
+  disasm.py --compare DIR
+      Compares DIR/expect.jsonl (this script's output) with DIR/actual.jsonl, pycmarshal's view of the
+      same files, a line each: {"path": P, "document": its JSON document, "dis": its `pyc dis --json`}.
+      Prints a summary and the first problems; exits 1 on any difference.
 """
 from __future__ import print_function
 
+import binascii
 import dis
 import io
 import json
@@ -40,7 +46,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from oracle import CodeType, PY2, describe, header_size, magic_word  # noqa: E402
+from oracle import CodeType, PY2, describe, expand, header_size, magic_word, normalize  # noqa: E402
 
 PLAIN = (int, long, str, unicode) if PY2 else (int, str)  # noqa: F821
 KIND_LISTS = [("const", "hasconst"), ("name", "hasname"), ("local", "haslocal"), ("free", "hasfree"),
@@ -73,15 +79,16 @@ def json_argval(kind, argval, describe_const=describe, is_code=lambda v: isinsta
 
 
 def code_record(code, instructions, kinds, line_starts, lines, positions, table, **options):
-    """The CODE object of the JSON; instructions are (offset, opname, opcode, arg, argval) tuples."""
+    """The CODE object of the JSON; instructions are (offset, opname, opcode, arg, argval[, argrepr])
+    tuples."""
     return {
         "name": text(code.co_name),
         "qualname": text(getattr(code, "co_qualname", None)),
         "firstlineno": getattr(code, "co_firstlineno", None),
-        "instructions": [{"offset": offset, "opname": name, "opcode": op, "arg": arg,
-                          "argval": json_argval(kinds.get(op), argval, **options),
-                          "argkind": kinds.get(op)}
-                         for offset, name, op, arg, argval in instructions],
+        "instructions": [{"offset": i[0], "opname": i[1], "opcode": i[2], "arg": i[3],
+                          "argval": json_argval(kinds.get(i[2]), i[4], **options),
+                          "argkind": kinds.get(i[2]), "argrepr": i[5] if len(i) > 5 else None}
+                         for i in instructions],
         "line_starts": None if line_starts is None else [[offset, line] for offset, line in line_starts],
         "lines": None if lines is None else [list(entry) for entry in lines],
         "positions": None if positions is None else [list(entry) for entry in positions],
@@ -144,13 +151,13 @@ UNKNOWN = getattr(dis, "UNKNOWN", object())
 def instructions(code):
     if not hasattr(dis, "get_instructions"):
         return instructions_27(code)
-    return [(i.offset, i.opname, i.opcode, i.arg, i.argval) for i in dis.get_instructions(code)]
+    return [(i.offset, i.opname, i.opcode, i.arg, i.argval, i.argrepr)
+            for i in dis.get_instructions(code)]
 
 
 def resolved(code, instructions):
     """The instructions with the constants dis left as UNKNOWN looked up in co_consts."""
-    return [(offset, name, op, arg, code.co_consts[arg] if argval is UNKNOWN else argval)
-            for offset, name, op, arg, argval in instructions]
+    return [i[:4] + (code.co_consts[i[3]] if i[4] is UNKNOWN else i[4],) + i[5:] for i in instructions]
 
 
 def load(path, skip):
@@ -218,7 +225,7 @@ def expected_annotation(kind, op, argval, label):
 
 def check_code(code, problems):
     """Compares one code object's instructions with dis.dis's text; returns the instructions compared."""
-    mine = instructions(code)
+    mine = [i[:5] for i in instructions(code)]
     rows, table, labels = [], [], {}
     for line in dis_text(code).splitlines():
         m = TABLE.match(line)
@@ -287,7 +294,7 @@ def selfcheck(paths, skip):
                 count += check_code(inner, problems)
             except Exception as error:  # dis itself failing on it
                 problems.append("%s:%s: %s: %s" % (path, text(inner.co_name), type(error).__name__, error))
-    for problem in problems[:20]:
+    for problem in problems[:int(os.environ.get("DISASM_PROBLEMS", "20"))]:
         print(problem, file=sys.stderr)
     print(json.dumps({"python": sys.version.split()[0], "files": files, "unloadable": failed,
                       "code_objects": codes, "instructions": count, "disagreements": len(problems)},
@@ -295,7 +302,173 @@ def selfcheck(paths, skip):
     return 1 if problems else 0
 
 
+# --- the comparison with pycmarshal ----------------------------------------------------------------
+
+# pycmarshal names two kinds dis leaves without one (argval the number, argrepr the symbol).
+SYMBOL_KINDS = ("binary-op", "intrinsic")
+
+
+def placed(value, code_node):
+    """pycmarshal's argval with the values it gives by place ({"table", "index"}: too long to repeat
+    at each instruction) looked up in the code object's expanded fields."""
+    if isinstance(value, list):
+        return [placed(v, code_node) for v in value]
+    if isinstance(value, dict) and "table" in value:
+        return code_node["fields"][value["table"]]["items"][value["index"]]
+    return value
+
+
+def name_text(node):
+    """A name as pycmarshal's argval spells it: a str's text, a Python 2 byte string's UTF-8."""
+    if isinstance(node, list):
+        return [name_text(n) for n in node]
+    if isinstance(node, dict) and node.get("type") == "bytes":
+        return text(binascii.unhexlify(node["hex"]))
+    if isinstance(node, dict):
+        return node.get("value")
+    return node
+
+
+def code_nodes(node):
+    """The code objects of an expanded document, in pre-order."""
+    if isinstance(node, dict) and node.get("type") == "code":
+        yield node
+        for item in node["fields"].get("co_consts", {}).get("items", []):
+            for inner in code_nodes(item):
+                yield inner
+
+
+def compare_instruction(want, got, consts, code_node):
+    """The first difference between dis's instruction and pycmarshal's, or None."""
+    for key in ("offset", "opname", "opcode", "arg"):
+        if want[key] != got[key]:
+            return "%s %r, dis says %r" % (key, got[key], want[key])
+    kind = got["argkind"]
+    if kind in SYMBOL_KINDS:
+        if want["argkind"] is not None or want["argval"] != got["arg"]:
+            return "a %s argument, dis says %s %r" % (kind, want["argkind"], want["argval"])
+        if want["argrepr"] is not None and want["argrepr"] != got["argval"]:
+            return "%s %r, dis shows %r" % (kind, got["argval"], want["argrepr"])
+        return None
+    if want["argkind"] != kind:
+        return "argument kind %s, dis says %s" % (kind, want["argkind"])
+    mine, theirs = got["argval"], want["argval"]
+    given = placed(mine, code_node)
+    if kind == "const":
+        mine, theirs = normalize(given if given is not mine else consts(mine)), normalize(theirs)
+    elif given is not mine:
+        mine = name_text(given)
+    elif kind is None and not isinstance(theirs, int):
+        # dis shows some numbers as what they stand for (FORMAT_VALUE's "(None, False)"): the
+        # number itself was compared above
+        return None
+    if mine != theirs:
+        return "argval %s, dis says %s" % (json.dumps(mine)[:200], json.dumps(theirs)[:200])
+    return None
+
+
+def compare_code(want, got, consts, code_node):
+    """The differences between one code object as dis and pycmarshal see it, at most one per table."""
+    problems = []
+    for key in ("name", "qualname", "firstlineno"):
+        if want[key] != got[key]:
+            problems.append("%s %r, the code object says %r" % (key, got[key], want[key]))
+    if len(want["instructions"]) != len(got["instructions"]):
+        problems.append("%d instructions, dis lists %d" % (len(got["instructions"]),
+                                                             len(want["instructions"])))
+    for w, g in zip(want["instructions"], got["instructions"]):
+        problem = compare_instruction(w, g, consts, code_node)
+        if problem:
+            problems.append("@%d %s: %s" % (w["offset"], w["opname"], problem))
+            break
+    for key in ("line_starts", "lines", "positions", "exception_table"):
+        # where the interpreter has no such table (lines before 3.10, positions and exception tables
+        # before 3.11), there is nothing to compare: pycmarshal's derived form is its own
+        if want[key] is not None and want[key] != got[key]:
+            problems.append("%s differ: %s" % (key, first_list_difference(want[key], got[key])))
+    return problems
+
+
+def first_list_difference(want, got):
+    for i, (w, g) in enumerate(zip(want, got)):
+        if w != g:
+            return "[%d] is %s, the interpreter says %s" % (i, json.dumps(g), json.dumps(w))
+    return "%d entries, the interpreter has %d" % (len(got or []), len(want))
+
+
+def want_implementation(dis_json):
+    """The opcode-set name prefix of the file's header: "cpython-" or "pypy-"."""
+    header = dis_json["header"] or {}
+    return (header.get("implementation") or "").lower() + "-"
+
+
+def compare(directory):
+    def read(name):
+        with io.open(os.path.join(directory, name), encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    expected, actual = read("expect.jsonl"), read("actual.jsonl")
+    counts = dict(files=0, refused=0, code_objects=0, instructions=0, line_starts=0, lines=0,
+                  positions=0, handlers=0, undefined_opcodes=0, other_implementation=0)
+    problems = []
+    if len(expected) != len(actual):
+        problems.append("%d results for %d files" % (len(actual), len(expected)))
+    for want, got in zip(expected, actual):
+        path = want["path"]
+        if want["error"] is not None:
+            counts["refused"] += 1
+            continue
+        counts["files"] += 1
+        dis_json = got["dis"]
+        wanted = want["code"]
+        undefined = [(i, n) for i, code in enumerate(wanted) for n, instruction in
+                     enumerate(code["instructions"]) if instruction["opname"].startswith("<")]
+        if undefined and not (dis_json["opcodes"] or "").startswith(want_implementation(dis_json)):
+            # dis names opcodes its version lacks "<N>": pycmarshal read the file as the other
+            # implementation that writes its magic (PyPy 3.8 builds write CPython 3.8's), which this
+            # interpreter cannot judge (tests/bytecode.rs has xdis judge it)
+            counts["other_implementation"] += 1
+            continue
+        if undefined:
+            # dis names an opcode its version lacks "<N>"; pycmarshal stops there, an error
+            i, n = undefined[0]
+            cut = dict(wanted[i], instructions=wanted[i]["instructions"][:n], line_starts=None,
+                       lines=None, positions=None, exception_table=None)
+            wanted = wanted[:i] + [cut]
+            error = dis_json["error"] or {}
+            offset = wanted[i]["instructions"][n - 1]["offset"] if n else 0
+            if error.get("kind") != "undefined-opcode":
+                problems.append("%s: dis shows an undefined opcode after %s@%d, pycmarshal says %s" % (
+                    path, wanted[i]["name"], offset, error.get("message")))
+                continue
+            counts["undefined_opcodes"] += 1
+        elif dis_json["error"] is not None:
+            problems.append("%s: pycmarshal failed: %s" % (path, dis_json["error"]["message"]))
+            continue
+        table, interned = {}, {}
+        nodes = list(code_nodes(expand(got["document"]["root"], table, interned, set())))
+        consts = lambda node: expand(node, table, interned, set())  # noqa: E731
+        if len(wanted) != len(dis_json["code"]):
+            problems.append("%s: %d code objects, the interpreter has %d" % (
+                path, len(dis_json["code"]), len(wanted)))
+            continue
+        for w, g, node in zip(wanted, dis_json["code"], nodes):
+            counts["code_objects"] += 1
+            counts["instructions"] += len(w["instructions"])
+            for key, name in (("line_starts", "line_starts"), ("lines", "lines"),
+                              ("positions", "positions"), ("exception_table", "handlers")):
+                counts[name] += len(w[key] or [])
+            problems.extend("%s:%s: %s" % (path, w["qualname"] or w["name"], p)
+                            for p in compare_code(w, g, consts, node))
+    for problem in problems[:int(os.environ.get("DISASM_PROBLEMS", "20"))]:
+        print(problem)
+    counts["differences"] = len(problems)
+    print(json.dumps(counts, sort_keys=True))
+    return 1 if problems else 0
+
+
 def main(argv):
+    if argv[:1] == ["--compare"]:
+        return compare(argv[1])
     check = "--selfcheck" in argv
     argv = [a for a in argv if a != "--selfcheck"]
     skip = None

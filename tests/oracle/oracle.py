@@ -368,10 +368,13 @@ def expand(node, table, interned, building):
         if key in out:
             out[key] = expand(out[key], table, interned, building)
     if "fields" in out:
-        # In stream order, which Python 2's dicts do not keep: a string reference (R) needs the
-        # interned string (t) it names expanded first.
+        # In stream order, which the JSON keeps and Python 2's dicts do not: a string reference (R)
+        # needs the interned string (t) it names expanded first.
         fields = node["fields"]
-        names = [k for k in code_fields() if k in fields] + [k for k in fields if k not in code_fields()]
+        if ORDERED_DICTS:
+            names = list(fields)
+        else:
+            names = [k for k in code_fields() if k in fields] + [k for k in fields if k not in code_fields()]
         out["fields"] = dict((k, fields[k] if isinstance(fields[k], int) else
                               expand(fields[k], table, interned, building)) for k in names)
     if ref is not None:
@@ -382,6 +385,7 @@ def expand(node, table, interned, building):
     return out
 
 
+ORDERED_DICTS = sys.version_info >= (3, 7)
 # Containers whose loaded order is not the stream order: sets, and Python 2's dicts (hash order).
 UNORDERED = ("set", "frozenset", "dict") if PY2 else ("set", "frozenset")
 # CO_FAST_HIDDEN (3.12+, inlined comprehensions' variables) is set in co_localspluskinds, which Python

@@ -42,8 +42,13 @@ xdis 6.3's mistakes that --fix works around (each checked against the interprete
   * parse_positions gives a missing column as -1 (co_positions: None);
   * FORMAT_VALUE (3.6+) and CONVERT_VALUE (3.13+) argval is the raw arg, where dis gives the repr of
     (conversion function, has spec) and of the conversion function;
-  * 3.12/3.13 SEND's target leaves out its cache entry; 3.13 WITH_EXCEPT_START gets an argument (dis
+  * 3.12+ SEND's target leaves out its cache entry; 3.13 WITH_EXCEPT_START gets an argument (dis
     has none for it, opcode 44 not being in hasarg).
+And where no interpreter here runs, as the releases' own sources say (see fix_kinds): FOR_LOOP is a
+relative jump, 1.0's RESERVE_FAST a constant, COMPARE_OP a comparison before 1.5 too, 3.14's IS_OP
+and the *_FAST opcodes before 1.4 in no list; and before 1.5 a line starts at its SET_LINENO
+instruction, not after it, once however many SET_LINENO of the line follow (tests/bytecode.rs shows
+the 1.5-2.2 compilers' co_lnotab putting every line start there).
 --fix leaves GraalPy and RustPython files as xdis reads them (nothing here can check those). Without
 --fix the output is xdis's own view, mistakes included.
 """
@@ -150,8 +155,40 @@ def lnotab_starts(code):
         yield offset, line
 
 
-def fixed(instruction, kind, version, localsplus):
+# The comparisons of 1.0-1.4, spelled as Include/opcode.h's enum cmp_op (dis.py had no cmp_op then).
+OLD_CMP_OP = ("<", "<=", "==", "!=", ">", ">=", "in", "not in", "is", "is not", "exception match", "BAD")
+
+
+def fix_kinds(kinds, opc, version):
+    """The argument kinds with xdis's lists corrected where the release's own dis.py (and C code) say
+    otherwise: FOR_LOOP is a relative jump (hasjrel in every dis.py that has it, 1.0-2.2), RESERVE_FAST
+    a constant (hasconst in 1.0 and 1.1), COMPARE_OP a comparison (its argument indexes cmp_op in
+    every version's ceval.c, though dis.py has no hascompare before 1.5); 3.14's IS_OP is in no
+    list (xdis puts it under hascompare; 3.14's dis does not), nor LOAD_FAST, STORE_FAST and
+    DELETE_FAST before 1.4 (a fast-local slot, named by RESERVE_FAST's map, which xdis looks up in
+    co_names instead)."""
+    kinds = dict(kinds)
+    for name, kind in (("FOR_LOOP", "jump"), ("RESERVE_FAST", "const"), ("COMPARE_OP", "compare")):
+        if name in opc.opmap:
+            kinds[opc.opmap[name]] = kind
+    if version >= (3, 14) and "IS_OP" in opc.opmap:
+        kinds.pop(opc.opmap["IS_OP"], None)
+    for name in ("LOAD_FAST", "STORE_FAST", "DELETE_FAST"):
+        if version < (1, 4) and name in opc.opmap:  # a fast-local slot, not a co_names index
+            kinds.pop(opc.opmap[name], None)
+    return kinds
+
+
+def fixed(instruction, kind, version, localsplus, code):
     offset, name, op, arg, argval = instruction
+    if name == "FOR_LOOP":
+        argval = offset + 3 + arg
+    if name == "RESERVE_FAST":
+        argval = code.co_consts[arg]
+    if name == "COMPARE_OP" and version < (1, 5):
+        argval = OLD_CMP_OP[arg]
+    if name == "IS_OP" and version >= (3, 14):
+        argval = arg
     if kind in ("local", "free") and version >= (3, 11):  # a name xdis left as an index
         if isinstance(argval, int):
             argval = localsplus[arg]
@@ -159,7 +196,7 @@ def fixed(instruction, kind, version, localsplus):
             argval = (localsplus[arg >> 4], localsplus[arg & 15])
     if kind == "compare":
         argval = argval.replace("-", " ")
-    if name == "SEND" and version in ((3, 12), (3, 13)):
+    if name == "SEND" and version >= (3, 12):
         argval += 2
     if name == "WITH_EXCEPT_START" and version == (3, 13):
         arg = argval = None
@@ -188,15 +225,22 @@ def describe_code(code, opc, version, implementation, fix):
     lines = code.co_lines() if hasattr(code, "co_lines") else None
     if fix and opc.is_pypy and version >= (3, 10):  # PyPy's own table, read as CPython 3.10's
         starts = lines = None
-    kinds = argkinds(opc)
+    kinds = fix_kinds(argkinds(opc), opc, version) if fix else argkinds(opc)
     caches = version >= (3, 11) and not opc.is_pypy and not graal
     instructions = [(i.offset, i.opname, i.opcode, i.arg, i.argval) for i in decoded
                     if not (caches and i.opname == "CACHE")]
     if fix:
-        localsplus = tuple(code.co_varnames) + tuple(
-            c for c in code.co_cellvars if c not in code.co_varnames) + tuple(
-            code.co_freevars) if version >= (3, 11) else None
-        instructions = [fixed(i, kinds.get(i[2]), version, localsplus) for i in instructions]
+        localsplus = None
+        if version >= (3, 11):  # as the compiler lays it out: locals, other cells, free variables
+            cells = tuple(c for c in code.co_cellvars if c not in code.co_varnames)
+            localsplus = tuple(code.co_varnames) + cells + tuple(code.co_freevars)
+        instructions = [fixed(i, kinds.get(i[2]), version, localsplus, code) for i in instructions]
+        if version < (1, 5) and starts is not None:
+            # xdis starts a line after its SET_LINENO, and again at a SET_LINENO of the same line
+            # (a loop's head); findlinestarts starts a line once, where it changes
+            at = dict((i[0], i[1]) for i in instructions)
+            moved = [(o - 3 if at.get(o - 3) == "SET_LINENO" else o, line) for o, line in starts]
+            starts = [s for n, s in enumerate(moved) if n == 0 or moved[n - 1][1] != s[1]]
     if native_code:
         positions = code.co_positions() if hasattr(code, "co_positions") else None
     else:
@@ -223,7 +267,8 @@ def main(argv):
             version = tuple(v for v in version if isinstance(v, int))[:2]
             codes = list(walk(code, iscode))
             # --fix is for what CPython and PyPy wrote (the interpreters here could check it)
-            fix = FIX and implementation not in (PythonImplementation.Graal, PythonImplementation.RustPython)
+            fix = FIX and implementation not in (PythonImplementation.Graal,
+                                                 PythonImplementation.RustPython)
             if fix and (2, 1) <= version < (3, 11):  # read in the wrong order (once per object)
                 for c in dict((id(c), c) for c in codes if isinstance(c, CodeBase)).values():
                     c.co_cellvars, c.co_freevars = c.co_freevars, c.co_cellvars

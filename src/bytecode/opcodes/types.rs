@@ -1,17 +1,7 @@
-//! The types of the generated opcode tables (`tables.rs`, written by `generate.py`).
-//!
-//! A draft kept small on purpose: plain `&'static str`, integers, arrays and slices, usable in
-//! `no_std`. `Implementation` may be replaced by `crate::magic::Implementation` (the generated
-//! code names only its `CPython` and `PyPy` variants).
+//! The types of the generated opcode tables (`tables.rs`, written by `generate.py`): plain
+//! `&'static str`, integers, arrays and slices.
 
-/// Who wrote a `.pyc`, as far as opcode sets go.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Implementation {
-    /// CPython.
-    CPython,
-    /// PyPy.
-    PyPy,
-}
+pub use crate::format::magic::Implementation;
 
 /// One opcode of a set: its name, what its argument is, and how many inline cache code units
 /// follow it (3.11+).
@@ -27,11 +17,19 @@ pub struct Op {
 
 impl Op {
     /// An unused opcode number.
-    pub const NONE: Op = Op { name: None, flags: 0, caches: 0 };
+    pub const NONE: Op = Op {
+        name: None,
+        flags: 0,
+        caches: 0,
+    };
 
     /// A named opcode.
     pub const fn new(name: &'static str, flags: u16, caches: u8) -> Op {
-        Op { name: Some(name), flags, caches }
+        Op {
+            name: Some(name),
+            flags,
+            caches,
+        }
     }
 
     /// True when every bit of `flag` is set.

@@ -1,0 +1,349 @@
+//! Instructions: `co_code` decoded lazily, one instruction at a time, as the file's version lays it out
+//! (1 or 3 bytes with 16-bit arguments before 3.6, 2-byte wordcode from 3.6, inline caches from 3.11),
+//! `EXTENDED_ARG` folded, and each argument resolved to what it names.
+
+use super::opcodes::{OpcodeSet, flags};
+use crate::base::error::{Context, Error, ErrorKind, Step};
+use crate::object::{Code, Items, Object};
+
+/// What an instruction's argument stands for, as `dis` resolves it.
+#[derive(Copy, Clone, Debug)]
+#[non_exhaustive]
+pub enum Argument<'o, 'a> {
+    /// The instruction takes no argument.
+    None,
+    /// A number the instruction uses as it is: a count, flags, an index of no table the file holds.
+    Number(u32),
+    /// A constant: `co_consts[arg]`.
+    Const(Object<'o, 'a>),
+    /// A global, attribute or module name: `co_names[arg]` (3.11+ `LOAD_GLOBAL`, 3.12+ `LOAD_ATTR`
+    /// and `LOAD_SUPER_ATTR` shift the index: the low bits are flags).
+    Name(Object<'o, 'a>),
+    /// A local variable's name: `co_varnames[arg]`, or from 3.11 any of `co_localsplusnames`.
+    Local(Object<'o, 'a>),
+    /// Two local variables packed in one argument (3.13+ `LOAD_FAST_LOAD_FAST` and its kin).
+    Locals(Object<'o, 'a>, Object<'o, 'a>),
+    /// A cell or free variable's name: `(co_cellvars + co_freevars)[arg]`, or from 3.11 any of
+    /// `co_localsplusnames`.
+    Free(Object<'o, 'a>),
+    /// The offset a jump goes to, in bytes from the start of `co_code`.
+    Jump(u32),
+    /// `COMPARE_OP`'s comparison.
+    Compare(&'static str),
+    /// `BINARY_OP`'s operator (3.11+).
+    BinaryOp(&'static str),
+    /// `CALL_INTRINSIC_1` or `_2`'s function (3.12+).
+    Intrinsic(&'static str),
+}
+
+/// One instruction.
+#[derive(Copy, Clone, Debug)]
+pub struct Instruction<'o, 'a> {
+    /// Where it starts, in bytes from the start of `co_code`. An `EXTENDED_ARG` prefix is an
+    /// instruction of its own, as `dis` lists it.
+    pub offset: u32,
+    /// The opcode.
+    pub opcode: u8,
+    /// The opcode's name in the file's version.
+    pub name: &'static str,
+    /// The argument, with the `EXTENDED_ARG` prefixes before it folded in; `None` for an opcode that
+    /// takes none.
+    pub arg: Option<u32>,
+    /// The bytes it takes, its inline caches included.
+    pub size: u32,
+    /// What the argument stands for.
+    pub argument: Argument<'o, 'a>,
+    pub(crate) flags: u16,
+}
+
+impl Instruction<'_, '_> {
+    /// True for a jump, conditional or not (its argument is an [`Argument::Jump`]).
+    pub fn is_jump(&self) -> bool {
+        self.flags & (flags::JREL | flags::JABS | flags::JUMP) != 0
+    }
+
+    /// The opcode's [`flags`] in the file's version: what its argument is, how it jumps.
+    pub fn flags(&self) -> u16 {
+        self.flags
+    }
+}
+
+/// The tables a code object's arguments index.
+struct Tables<'o, 'a> {
+    consts: Option<Items<'o, 'a>>,
+    names: Option<Items<'o, 'a>>,
+    /// `co_varnames`, or 3.11+ `co_localsplusnames`.
+    locals: Option<Items<'o, 'a>>,
+    /// Before 3.11, `co_cellvars` then `co_freevars`.
+    cells: [Option<Items<'o, 'a>>; 2],
+}
+
+/// Names whose index the argument shifts, the low bits being flags: the opcode, the first version,
+/// the shift.
+const NAME_SHIFTS: &[(&str, (u8, u8), u32)] = &[
+    ("LOAD_GLOBAL", (3, 11), 1),
+    ("LOAD_ATTR", (3, 12), 1),
+    ("LOAD_SUPER_ATTR", (3, 12), 2),
+    ("IMPORT_NAME", (3, 15), 2),
+];
+
+/// `COMPARE_OP`'s shift of its argument, newest first: the low bits are flags from 3.12.
+const COMPARE_SHIFTS: &[((u8, u8), u32)] = &[((3, 13), 5), ((3, 12), 4)];
+
+/// Opcodes whose argument packs two locals, `arg >> 4` and `arg & 15` (3.13+).
+const PACKED_LOCALS: &[&str] = &[
+    "LOAD_FAST_LOAD_FAST",
+    "STORE_FAST_LOAD_FAST",
+    "STORE_FAST_STORE_FAST",
+    "LOAD_FAST_BORROW_LOAD_FAST_BORROW",
+];
+
+/// The instructions of a code object, decoded as they are asked for; after an error, nothing more.
+pub struct Instructions<'o, 'a> {
+    set: Option<&'static OpcodeSet>,
+    code: &'a [u8],
+    /// The absolute offset of `co_code`'s first byte, for errors.
+    base: u64,
+    tables: Tables<'o, 'a>,
+    at: usize,
+    extended: u32,
+    /// The error that ends the walk before the first instruction (no bytecode, no opcode set).
+    pending: Option<Error>,
+    done: bool,
+}
+
+impl<'o, 'a> Instructions<'o, 'a> {
+    /// The same walk over the first `len` bytes of the code only (the fuzz targets' prefix property).
+    pub(crate) fn cut(mut self, len: usize) -> Self {
+        self.code = self.code.get(..len).unwrap_or(self.code);
+        self
+    }
+
+    pub(crate) fn new(code: &Code<'o, 'a>, set: Result<&'static OpcodeSet, Error>) -> Self {
+        let bytecode = code.get("co_code");
+        let localsplus = code.localsplusnames();
+        let (set, pending) = match (set, bytecode.and_then(|b| b.as_bytes())) {
+            (Ok(set), Some(_)) => (Some(set), None),
+            (Err(error), _) => (None, Some(error)),
+            (Ok(_), None) => (None, Some(located(ErrorKind::BadValue, 0, &[], "co_code"))),
+        };
+        Instructions {
+            set,
+            code: bytecode.and_then(|b| b.as_bytes()).unwrap_or_default(),
+            base: bytecode.and_then(|b| b.payload_offset()).unwrap_or(0),
+            tables: Tables {
+                consts: code.consts(),
+                names: code.names(),
+                locals: localsplus.or_else(|| code.varnames()),
+                cells: [code.cellvars(), code.freevars()],
+            },
+            at: 0,
+            extended: 0,
+            pending,
+            done: false,
+        }
+    }
+
+    /// The error at byte `at` of the code, for the instruction named `name`.
+    fn fault(
+        &self,
+        kind: ErrorKind,
+        at: usize,
+        name: Option<&'static str>,
+        what: &'static str,
+    ) -> Error {
+        let mut path = alloc::vec![Step::Field("co_code"), Step::Index(at as u32)];
+        path.extend(name.map(Step::Instruction));
+        Error::new(kind, self.base + at as u64, Context { path, what })
+    }
+
+    /// Decodes the instruction at `self.at`.
+    fn decode(&mut self, set: &'static OpcodeSet) -> Result<Instruction<'o, 'a>, Error> {
+        let at = self.at;
+        let left = self.code.len() - at;
+        let opcode = self.code.get(at).copied().unwrap_or(0);
+        let op = set
+            .ops
+            .get(usize::from(opcode))
+            .copied()
+            .unwrap_or(super::opcodes::Op::NONE);
+        let name = match op.name {
+            Some(name) if op.flags & (flags::SPECIALIZED | flags::INSTRUMENTED) == 0 => name,
+            _ => return Err(self.fault(ErrorKind::UndefinedOpcode(opcode), at, None, "opcode")),
+        };
+        let takes_arg = op.flags & flags::ARG != 0;
+        let (width, raw) = if set.wordcode {
+            (2, u32::from(self.code.get(at + 1).copied().unwrap_or(0)))
+        } else if takes_arg {
+            let lo = u32::from(self.code.get(at + 1).copied().unwrap_or(0));
+            let hi = u32::from(self.code.get(at + 2).copied().unwrap_or(0));
+            (3, lo | hi << 8)
+        } else {
+            (1, 0)
+        };
+        let size = width + 2 * usize::from(op.caches);
+        if size > left {
+            let kind = ErrorKind::InstructionCut {
+                needed: size as u32,
+                left: left as u32,
+            };
+            return Err(self.fault(kind, at, Some(name), "instruction"));
+        }
+        let arg = takes_arg.then_some(raw | self.extended);
+        let shift = if set.wordcode { 8 } else { 16 };
+        self.extended = match (arg, set.extended_arg) {
+            (Some(arg), Some(extended)) if opcode == extended => arg.wrapping_shl(shift),
+            _ => 0,
+        };
+        let end = (at + size) as u32;
+        let argument = match arg {
+            Some(arg) => self.resolve(set, name, op.flags, arg, end, at)?,
+            None => Argument::None,
+        };
+        self.at += size;
+        Ok(Instruction {
+            offset: at as u32,
+            opcode,
+            name,
+            arg,
+            size: size as u32,
+            argument,
+            flags: op.flags,
+        })
+    }
+
+    /// What `arg` stands for in the instruction `name` at `at`, which ends at `end`.
+    fn resolve(
+        &self,
+        set: &'static OpcodeSet,
+        name: &'static str,
+        flags: u16,
+        arg: u32,
+        end: u32,
+        at: usize,
+    ) -> Result<Argument<'o, 'a>, Error> {
+        let version = set.version;
+        let out_of_range = |table: &'static str, index: u32, len: usize| {
+            let kind = ErrorKind::ArgumentOutOfRange {
+                table,
+                index,
+                len: len as u32,
+            };
+            self.fault(kind, at, Some(name), "argument")
+        };
+        // A field the code object lacks is an empty table.
+        let index = |table: Option<Items<'o, 'a>>, i: u32, what: &'static str| {
+            let len = table.map_or(0, |items| items.len());
+            table
+                .and_then(|items| items.get(i as usize))
+                .ok_or_else(|| out_of_range(what, i, len))
+        };
+        let symbol = |table: &'static [&'static str], i: u32, what: &'static str| {
+            table
+                .get(i as usize)
+                .copied()
+                .ok_or_else(|| out_of_range(what, i, table.len()))
+        };
+        if flags & (flags::JREL | flags::JUMP) != 0 {
+            let unit = u32::from(set.jump_unit_bytes);
+            let distance = arg.wrapping_mul(unit);
+            let target = if flags & flags::BACKWARD != 0 {
+                end.wrapping_sub(distance)
+            } else {
+                end.wrapping_add(distance)
+            };
+            return Ok(Argument::Jump(target));
+        }
+        if flags & flags::JABS != 0 {
+            return Ok(Argument::Jump(
+                arg.wrapping_mul(u32::from(set.jump_unit_bytes)),
+            ));
+        }
+        if flags & flags::CONST != 0 {
+            return index(self.tables.consts, arg, "co_consts").map(Argument::Const);
+        }
+        if flags & flags::NAME != 0 {
+            let shift = NAME_SHIFTS
+                .iter()
+                .find(|&&(op, first, _)| op == name && version >= first)
+                .map_or(0, |&(_, _, shift)| shift);
+            return index(self.tables.names, arg >> shift, "co_names").map(Argument::Name);
+        }
+        if flags & flags::LOCAL != 0 {
+            // Python 1.0-1.2's code objects have no co_varnames: their locals are among the names.
+            let locals = self.tables.locals.or(self.tables.names);
+            if version >= (3, 13) && PACKED_LOCALS.contains(&name) {
+                let first = index(locals, arg >> 4, "the locals")?;
+                let second = index(locals, arg & 15, "the locals")?;
+                return Ok(Argument::Locals(first, second));
+            }
+            return index(locals, arg, "the locals").map(Argument::Local);
+        }
+        if flags & flags::FREE != 0 {
+            // 3.11+ index the fast locals; before, the cells then the free variables.
+            let [cells, free] = self.tables.cells;
+            if cells.is_none() && free.is_none() {
+                return index(self.tables.locals, arg, "the locals").map(Argument::Free);
+            }
+            let (cells_len, free_len) = (cells.map_or(0, |c| c.len()), free.map_or(0, |f| f.len()));
+            let found = match (arg as usize).checked_sub(cells_len) {
+                None => cells.and_then(|c| c.get(arg as usize)),
+                Some(i) => free.and_then(|f| f.get(i)),
+            };
+            let what = "co_cellvars + co_freevars";
+            return found
+                .map(Argument::Free)
+                .ok_or_else(|| out_of_range(what, arg, cells_len + free_len));
+        }
+        if flags & flags::COMPARE != 0 {
+            let shift = COMPARE_SHIFTS
+                .iter()
+                .find(|&&(first, _)| version >= first)
+                .map_or(0, |&(_, shift)| shift);
+            return symbol(set.cmp_op, arg >> shift, "cmp_op").map(Argument::Compare);
+        }
+        match name {
+            "BINARY_OP" if !set.nb_ops.is_empty() => {
+                symbol(set.nb_ops, arg, "the binary operators").map(Argument::BinaryOp)
+            }
+            "CALL_INTRINSIC_1" if !set.intrinsic_1.is_empty() => {
+                symbol(set.intrinsic_1, arg, "the intrinsics").map(Argument::Intrinsic)
+            }
+            "CALL_INTRINSIC_2" if !set.intrinsic_2.is_empty() => {
+                symbol(set.intrinsic_2, arg, "the intrinsics").map(Argument::Intrinsic)
+            }
+            _ => Ok(Argument::Number(arg)),
+        }
+    }
+}
+
+/// An error at absolute `offset` with `path` and `what`.
+pub(crate) fn located(kind: ErrorKind, offset: u64, path: &[Step], what: &'static str) -> Error {
+    let context = Context {
+        path: path.to_vec(),
+        what,
+    };
+    Error::new(kind, offset, context)
+}
+
+impl<'o, 'a> Iterator for Instructions<'o, 'a> {
+    type Item = Result<Instruction<'o, 'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if let Some(error) = self.pending.take() {
+            self.done = true;
+            return Some(Err(error));
+        }
+        let set = self.set?;
+        if self.at >= self.code.len() {
+            self.done = true;
+            return None;
+        }
+        let decoded = self.decode(set);
+        self.done = decoded.is_err();
+        Some(decoded)
+    }
+}

@@ -1,0 +1,414 @@
+//! Line numbers and source positions: `co_lnotab` of 1.5-3.9 (unsigned line increments before 3.6,
+//! signed after), 3.10's `co_linetable` of ranges, the location table of 3.11 and later (lines and
+//! columns) and PyPy 3.10's positions, decoded as the interpreters' own readers decode them, into what
+//! `dis.findlinestarts`, `co_lines()` and `co_positions()` give.
+
+use crate::base::error::{Error, ErrorKind, Step};
+use crate::format::layout::LineTable;
+use crate::format::magic::Python;
+use alloc::vec::Vec;
+
+/// Where a line begins: the offset in bytes from the start of `co_code`, and the line (`None` for
+/// code without one, which 3.13's `dis.findlinestarts` lists).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LineStart {
+    /// The offset in bytes.
+    pub offset: u32,
+    /// The line.
+    pub line: Option<i64>,
+}
+
+/// A range of the code and its line, as `co_lines()` gives them: `start..end` in bytes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LineRange {
+    /// The first byte of the range.
+    pub start: u32,
+    /// The byte after its last.
+    pub end: u32,
+    /// Its line, `None` for code without one.
+    pub line: Option<i64>,
+}
+
+/// Where one code unit's source is, as `co_positions()` gives it (3.11+); each part `None` when the
+/// table does not say.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    /// The first line.
+    pub line: Option<i64>,
+    /// The last line.
+    pub end_line: Option<i64>,
+    /// The first column (0-based, in UTF-8 bytes).
+    pub column: Option<i64>,
+    /// The column after the last.
+    pub end_column: Option<i64>,
+}
+
+/// A line table as stored: its format, bytes and absolute offset, the first line, the code's length.
+pub(crate) struct Table<'a> {
+    pub format: LineTable,
+    /// The field's name: `co_lnotab` (PyPy 3.10's positions too) or `co_linetable`.
+    pub field: &'static str,
+    pub python: Python,
+    pub bytes: &'a [u8],
+    pub base: u64,
+    pub first_line: i64,
+    pub code_len: u32,
+}
+
+impl Table<'_> {
+    fn fault(&self, at: usize) -> Error {
+        let path = [Step::Field(self.field), Step::Index(at as u32)];
+        super::instructions::located(
+            ErrorKind::BadLineTable,
+            self.base + at as u64,
+            &path,
+            "entry",
+        )
+    }
+
+    /// `dis.findlinestarts`: where each line begins.
+    pub fn line_starts(&self) -> Result<Vec<LineStart>, Error> {
+        match self.format {
+            LineTable::Lnotab | LineTable::SignedLnotab => self.lnotab_starts(),
+            LineTable::Missing => Ok(Vec::new()),
+            LineTable::Ranges | LineTable::Locations | LineTable::PyPyPositions => {
+                // 3.13's lists the code without a line too, each time it begins.
+                let with_none = (self.python.major, self.python.minor) >= (3, 13);
+                let mut starts = Vec::new();
+                let mut last: Option<Option<i64>> = None;
+                for range in self.lines()? {
+                    let listed = with_none || range.line.is_some();
+                    if listed && last != Some(range.line) {
+                        starts.push(LineStart {
+                            offset: range.start,
+                            line: range.line,
+                        });
+                        last = Some(range.line);
+                    }
+                }
+                Ok(starts)
+            }
+        }
+    }
+
+    /// The pairs of an lnotab, checked whole.
+    fn pairs(&self) -> Result<impl Iterator<Item = (u32, i64)> + '_, Error> {
+        let pairs = self.bytes.chunks_exact(2);
+        if !pairs.remainder().is_empty() {
+            return Err(self.fault(self.bytes.len() - 1));
+        }
+        let signed = self.format == LineTable::SignedLnotab;
+        Ok(pairs.map(move |pair| {
+            // proven: chunks of exactly 2
+            let (bytes, line) = (pair[0], pair[1]);
+            let line = if signed {
+                i64::from(line as i8)
+            } else {
+                i64::from(line)
+            };
+            (u32::from(bytes), line)
+        }))
+    }
+
+    /// The sum of an lnotab's bytecode increments: where its last line begins.
+    pub fn lnotab_extent(&self) -> Result<u64, Error> {
+        Ok(self.pairs()?.map(|(bytes, _)| u64::from(bytes)).sum())
+    }
+
+    /// `findlinestarts` over an lnotab, as each version's `dis` walks it (3.8 and later stop where
+    /// the code ends).
+    fn lnotab_starts(&self) -> Result<Vec<LineStart>, Error> {
+        let stops = (self.python.major, self.python.minor) >= (3, 8);
+        let mut starts = Vec::new();
+        let (mut line, mut last, mut address) = (self.first_line, None, 0u32);
+        for (bytes, increment) in self.pairs()? {
+            if bytes != 0 {
+                if last != Some(line) {
+                    starts.push(LineStart {
+                        offset: address,
+                        line: Some(line),
+                    });
+                    last = Some(line);
+                }
+                address = address.saturating_add(bytes);
+                if stops && address >= self.code_len {
+                    return Ok(starts);
+                }
+            }
+            line = line.saturating_add(increment);
+        }
+        if last != Some(line) {
+            starts.push(LineStart {
+                offset: address,
+                line: Some(line),
+            });
+        }
+        Ok(starts)
+    }
+
+    /// `co_lines()`: the ranges of the code and their lines. Before 3.10, which has no `co_lines`, the
+    /// ranges between the line starts.
+    pub fn lines(&self) -> Result<Vec<LineRange>, Error> {
+        match self.format {
+            LineTable::Ranges => self.ranges(),
+            LineTable::Locations | LineTable::PyPyPositions => {
+                let entries = self.entries()?.into_iter().map(|(range, _)| range);
+                let cpython = self.format == LineTable::Locations;
+                if cpython && (self.python.major, self.python.minor) < (3, 12) {
+                    return Ok(entries.collect());
+                }
+                // From 3.12, `co_lines()` merges neighbouring entries of the same line; PyPy's
+                // entries are single code units, merged the same way into PEP 626 ranges.
+                let mut merged: Vec<LineRange> = Vec::new();
+                for range in entries {
+                    match merged.last_mut() {
+                        Some(last) if last.line == range.line => last.end = range.end,
+                        _ => merged.push(range),
+                    }
+                }
+                Ok(merged)
+            }
+            LineTable::Missing | LineTable::Lnotab | LineTable::SignedLnotab => {
+                let starts = self.line_starts()?;
+                let ends = starts
+                    .iter()
+                    .skip(1)
+                    .map(|s| s.offset)
+                    .chain([self.code_len]);
+                Ok(starts
+                    .iter()
+                    .zip(ends)
+                    .filter(|(start, end)| start.offset < *end)
+                    .map(|(start, end)| LineRange {
+                        start: start.offset,
+                        end,
+                        line: start.line,
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// 3.10's ranges: (length, line delta) pairs, a delta of -128 for code without a line; empty
+    /// ranges are skipped, their deltas kept.
+    fn ranges(&self) -> Result<Vec<LineRange>, Error> {
+        let pairs = self.bytes.chunks_exact(2);
+        if !pairs.remainder().is_empty() {
+            return Err(self.fault(self.bytes.len() - 1));
+        }
+        let (mut line, mut end) = (self.first_line, 0u32);
+        let mut out = Vec::new();
+        for pair in pairs {
+            // proven: chunks of exactly 2
+            let (length, delta) = (u32::from(pair[0]), pair[1] as i8);
+            let start = end;
+            end = end.saturating_add(length);
+            let this = if delta == -128 {
+                None
+            } else {
+                line = line.saturating_add(i64::from(delta));
+                Some(line)
+            };
+            if start != end {
+                out.push(LineRange {
+                    start,
+                    end,
+                    line: this,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// `co_positions()`: the position of each code unit (3.11+; empty before).
+    pub fn positions(&self) -> Result<Vec<Position>, Error> {
+        if !matches!(self.format, LineTable::Locations | LineTable::PyPyPositions) {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for (range, position) in self.entries()? {
+            let units = range.end.saturating_sub(range.start) / 2;
+            out.extend(core::iter::repeat_n(position, units as usize));
+        }
+        Ok(out)
+    }
+
+    /// The entries of a location table: each a range of code units and its position.
+    fn entries(&self) -> Result<Vec<(LineRange, Position)>, Error> {
+        if self.format == LineTable::PyPyPositions {
+            return self.pypy_entries();
+        }
+        let mut reader = Bytes {
+            bytes: self.bytes,
+            at: 0,
+        };
+        let (mut line, mut end) = (self.first_line, 0u32);
+        let mut out = Vec::new();
+        while reader.at < self.bytes.len() {
+            let at = reader.at;
+            let first = reader.byte().ok_or_else(|| self.fault(at))?;
+            if first & 0x80 == 0 {
+                return Err(self.fault(at));
+            }
+            let code = (first >> 3) & 15;
+            let start = end;
+            end = end.saturating_add((u32::from(first & 7) + 1) * 2);
+            let cut = |reader: &Bytes<'_>| self.fault(reader.at);
+            let position = match code {
+                15 => Position::default(),
+                14 => {
+                    line = line.saturating_add(reader.signed_varint().ok_or_else(|| cut(&reader))?);
+                    let end_line =
+                        line.saturating_add(reader.varint().ok_or_else(|| cut(&reader))?);
+                    let column = reader.varint().ok_or_else(|| cut(&reader))? - 1;
+                    let end_column = reader.varint().ok_or_else(|| cut(&reader))? - 1;
+                    Position {
+                        line: Some(line),
+                        end_line: Some(end_line),
+                        column: (column >= 0).then_some(column),
+                        end_column: (end_column >= 0).then_some(end_column),
+                    }
+                }
+                13 => {
+                    line = line.saturating_add(reader.signed_varint().ok_or_else(|| cut(&reader))?);
+                    Position {
+                        line: Some(line),
+                        end_line: Some(line),
+                        ..Position::default()
+                    }
+                }
+                10..=12 => {
+                    line = line.saturating_add(i64::from(code - 10));
+                    let column = reader.byte().ok_or_else(|| cut(&reader))?;
+                    let end_column = reader.byte().ok_or_else(|| cut(&reader))?;
+                    Position {
+                        line: Some(line),
+                        end_line: Some(line),
+                        column: Some(i64::from(column)),
+                        end_column: Some(i64::from(end_column)),
+                    }
+                }
+                _ => {
+                    let second = reader.byte().ok_or_else(|| cut(&reader))?;
+                    let column = i64::from(code) << 3 | i64::from(second >> 4);
+                    Position {
+                        line: Some(line),
+                        end_line: Some(line),
+                        column: Some(column),
+                        end_column: Some(column + i64::from(second & 15)),
+                    }
+                }
+            };
+            // The next entry starts at a byte with the high bit set.
+            if reader.peek().is_some_and(|b| b & 0x80 == 0) {
+                return Err(self.fault(reader.at));
+            }
+            let range = LineRange {
+                start,
+                end,
+                line: position.line,
+            };
+            out.push((range, position));
+        }
+        Ok(out)
+    }
+}
+
+impl Table<'_> {
+    /// PyPy 3.10's entries, one a code unit (`pypy/interpreter/location.py`).
+    fn pypy_entries(&self) -> Result<Vec<(LineRange, Position)>, Error> {
+        let mut reader = Bytes {
+            bytes: self.bytes,
+            at: 0,
+        };
+        let mut out = Vec::new();
+        let mut end = 0u32;
+        while reader.at < self.bytes.len() {
+            let cut = |reader: &Bytes<'_>| self.fault(reader.at);
+            let line = reader.leb128().ok_or_else(|| cut(&reader))?;
+            let mut position = Position::default();
+            if line != 0 {
+                let line = self.first_line.saturating_add(line - 1);
+                position.line = Some(line);
+                let column = reader.byte().ok_or_else(|| cut(&reader))?;
+                if column != 0 {
+                    let end_column = reader.byte().ok_or_else(|| cut(&reader))?;
+                    let end_line = reader.byte().ok_or_else(|| cut(&reader))?;
+                    position.column = Some(i64::from(column) - 1);
+                    position.end_column = (end_column != 0).then(|| i64::from(end_column) - 1);
+                    position.end_line = Some(line.saturating_add(i64::from(end_line)));
+                }
+            }
+            let start = end;
+            end = end.saturating_add(2);
+            let range = LineRange {
+                start,
+                end,
+                line: position.line,
+            };
+            out.push((range, position));
+        }
+        Ok(out)
+    }
+}
+
+/// A cursor over a table's bytes.
+struct Bytes<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Bytes<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    /// Six bits a byte, least significant first, while bit 6 says more follow.
+    fn varint(&mut self) -> Option<i64> {
+        let mut byte = self.byte()?;
+        let mut value = i64::from(byte & 63);
+        let mut shift = 0;
+        while byte & 64 != 0 {
+            byte = self.byte()?;
+            shift += 6;
+            if shift > 56 {
+                return None;
+            }
+            value |= i64::from(byte & 63) << shift;
+        }
+        Some(value)
+    }
+
+    /// Seven bits a byte, least significant first, while bit 7 says more follow (unsigned LEB128).
+    fn leb128(&mut self) -> Option<i64> {
+        let mut value = 0i64;
+        let mut shift = 0;
+        loop {
+            let byte = self.byte()?;
+            value |= i64::from(byte & 127) << shift;
+            if byte & 128 == 0 {
+                return Some(value);
+            }
+            shift += 7;
+            if shift > 56 {
+                return None;
+            }
+        }
+    }
+
+    /// A [`Bytes::varint`] whose low bit is the sign.
+    fn signed_varint(&mut self) -> Option<i64> {
+        let value = self.varint()?;
+        Some(if value & 1 != 0 {
+            -(value >> 1)
+        } else {
+            value >> 1
+        })
+    }
+}
