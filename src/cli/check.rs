@@ -155,7 +155,7 @@ fn threads(asked: Option<u16>) -> usize {
 
 pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
     let start = Instant::now();
-    let checker = Checker::new().sources(!args.no_source);
+    let checker = Checker::new().sources(!args.no_source).deep(args.deep);
     let mut progress = Progress::new();
     let mut summary = Summary::default();
     let threads = threads(args.threads);
@@ -173,6 +173,9 @@ pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
         let walk_tx = report_tx.clone();
         scope.spawn(move || {
             let mut place = 0;
+            // The bar's length grows by batches: a message per file would wake the printer as
+            // often as the reports do.
+            let mut unsent = 0;
             walk(&args.paths, args.follow, |item| {
                 if stop.load(Ordering::Relaxed) {
                     return false;
@@ -180,9 +183,14 @@ pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
                 // The receivers live until the walk ends.
                 let _ = found_tx.send((place, item));
                 place += 1;
-                let _ = walk_tx.send(Err(1));
+                unsent += 1;
+                if unsent == 256 {
+                    let _ = walk_tx.send(Err(unsent));
+                    unsent = 0;
+                }
                 true
             });
+            let _ = walk_tx.send(Err(unsent));
         });
         for _ in 0..threads {
             let report_tx = report_tx.clone();
