@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse roundtrip truncate header infer print normalize)
+[ ${#targets[@]} -gt 0 ] || targets=(parse roundtrip truncate header infer print normalize bytecode)
 if ! cargo +nightly --version >/dev/null 2>&1; then
   echo "fuzz: no nightly toolchain here; skipping the fuzz smoke run (the stable tests still run the targets' bodies over corpus/)"
   exit 0

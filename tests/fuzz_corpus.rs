@@ -101,9 +101,10 @@ fn the_tool_targets_hold_on_seeds_generated_graphs_and_pseudo_random_inputs() {
         fuzzing::print(data);
         fuzzing::infer(data);
         fuzzing::normalize(data);
+        fuzzing::bytecode(data);
     }
     println!(
-        "print, infer and normalize targets: {} inputs",
+        "print, infer, normalize and bytecode targets: {} inputs",
         inputs.len()
     );
 }
@@ -129,6 +130,7 @@ fn the_fuzz_findings_hold_in_every_target() {
         fuzzing::print(data);
         fuzzing::infer(data);
         fuzzing::normalize(data);
+        fuzzing::bytecode(data);
     }
 }
 

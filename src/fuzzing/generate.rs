@@ -8,6 +8,7 @@
 //! will see it, so every back-reference it writes is one the reader accepts (including references from
 //! inside a list, tuple, dict or set to itself, which marshal allows).
 
+use crate::bytecode::opcodes::flags;
 use crate::format::layout::{CodeLayout, FieldKind};
 use crate::format::magic::{Implementation, Python};
 use crate::format::tag;
@@ -468,8 +469,13 @@ impl Generator<'_> {
                 FieldKind::Bytes => {
                     let flag = self.flag(u)?;
                     let slot = self.start(tag::STRING, flag, true);
-                    let len = u.int_in_range(0..=32usize)?;
-                    self.e.sized(false, take(u, len)?);
+                    if field.name == "co_code" {
+                        let bytecode = self.bytecode(u)?;
+                        self.e.sized(false, &bytecode);
+                    } else {
+                        let len = u.int_in_range(0..=32usize)?;
+                        self.e.sized(false, take(u, len)?);
+                    }
                     self.finish(slot);
                 }
                 FieldKind::Text => self.name(u)?,
@@ -501,6 +507,41 @@ impl Generator<'_> {
         }
         self.finish(slot);
         Ok(())
+    }
+
+    /// `co_code` as the dialect's compiler might write it, mostly: defined opcodes with small arguments
+    /// (some past the tables, which hold up to four items) and their inline caches, now and then a
+    /// stray byte; random bytes where no opcode set is known. So the bytecode layer gets past its
+    /// first instruction.
+    fn bytecode(&mut self, u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
+        let Some(set) = crate::bytecode::opcodes::for_python(self.python) else {
+            let len = u.int_in_range(0..=32usize)?;
+            return Ok(take(u, len)?.to_vec());
+        };
+        let skip = flags::SPECIALIZED | flags::INSTRUMENTED;
+        let defined: Vec<u8> = (0..=255u8)
+            .filter(|&n| {
+                let op = set.ops[usize::from(n)];
+                op.name.is_some() && op.flags & skip == 0
+            })
+            .collect();
+        let mut out = Vec::new();
+        for _ in 0..u.int_in_range(0..=24u32)? {
+            let opcode = *u.choose(&defined)?;
+            let op = set.ops[usize::from(opcode)];
+            let arg = u.int_in_range(0..=5u8)?;
+            out.push(opcode);
+            if set.wordcode {
+                out.push(if op.flags & flags::ARG != 0 { arg } else { 0 });
+            } else if op.flags & flags::ARG != 0 {
+                out.extend([arg, 0]);
+            }
+            out.resize(out.len() + 2 * usize::from(op.caches), 0);
+        }
+        if one_in(u, 8)? {
+            out.push(u.arbitrary()?);
+        }
+        Ok(out)
     }
 
     /// The container of a code object's sequence field: a tuple, or a list where the layout allows one

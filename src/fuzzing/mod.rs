@@ -13,7 +13,7 @@ pub mod generate;
 use self::generate::Sample;
 use crate::format::magic::Python;
 use crate::read::options::Options;
-use crate::tools::{dump, infer, json};
+use crate::tools::{dis, dump, infer, json};
 use crate::write::encode;
 use crate::write::normalize;
 use alloc::vec::Vec;
@@ -242,5 +242,140 @@ pub fn header(data: &[u8]) {
         let mut written = Vec::new();
         encode::write_header(&mut written, &header);
         assert_eq!(data.get(..header.size()), Some(&written[..]));
+    }
+}
+
+/// Code objects, from raw bytes read as a `.pyc` and from a generated object graph whose `co_code`
+/// is mostly valid instructions: decoding their instructions, lines, positions and exception table and
+/// writing their disassembly never panics and stays linear; and every prefix of `co_code` decodes to
+/// a prefix of its instructions, then (when cut inside one) a typed error there.
+pub fn bytecode(data: &[u8]) {
+    if let Ok(pyc) = Options::new().parse_pyc(data) {
+        bytecode_objects(&pyc.objects, data.len());
+    }
+    if let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(data)) {
+        bytecode_sample(&sample);
+    }
+}
+
+/// [`bytecode`]'s properties on one sample.
+pub fn bytecode_sample(sample: &Sample) {
+    if let Ok(objects) = Options::new()
+        .python(sample.python)
+        .parse_marshal(&sample.data)
+    {
+        bytecode_objects(&objects, sample.data.len());
+    }
+}
+
+/// The properties on every code object under the root of `objects`, parsed from `len` bytes.
+pub fn bytecode_objects(objects: &crate::object::Objects<'_>, len: usize) {
+    use crate::bytecode::Bytecode;
+    let Some(root) = objects.root() else {
+        return;
+    };
+    let mut chars = Counter(0);
+    let _ = dis::write_text(&mut chars, root);
+    let _ = dis::write_json(&mut chars, None, Some(root), None);
+    // Every argument's value is capped, every instruction and table entry a line.
+    let bound = 1100 * len + 4096;
+    assert!(
+        chars.0 <= bound,
+        "{} characters of disassembly from {len} bytes",
+        chars.0
+    );
+    let _ = dis::verify_all(root);
+    for located in dis::code_objects(root) {
+        let code = located.code;
+        let _ = (
+            code.line_starts(),
+            code.lines(),
+            code.exception_table(),
+            code.verify(),
+        );
+        let table = code.get("co_linetable").or_else(|| code.get("co_lnotab"));
+        let table_len = table.and_then(|t| t.as_bytes()).map_or(0, <[u8]>::len);
+        if let Ok(positions) = code.positions() {
+            assert!(
+                positions.len() <= 8 * table_len,
+                "{} positions",
+                positions.len()
+            );
+        }
+        for set in code.other_opcodes() {
+            let _ = code.verify_as(set);
+        }
+        prefixes(&code);
+    }
+}
+
+/// Every prefix of the code's bytecode (the first 512, then every 61st): the instructions that end
+/// inside it, then nothing where it ends between two, else a typed error at the one it cuts.
+fn prefixes(code: &crate::object::Code<'_, '_>) {
+    use crate::base::error::ErrorKind;
+    use crate::bytecode::Bytecode;
+    let Ok(set) = code.opcodes() else {
+        return;
+    };
+    let full: Vec<_> = code.instructions().collect();
+    let whole: Vec<_> = full.iter().filter_map(|i| i.as_ref().ok()).collect();
+    let fault = full.iter().find_map(|i| i.as_ref().err());
+    let len = code.bytecode().map_or(0, <[u8]>::len);
+    for cut in (0..=len).filter(|&cut| cut < 512 || cut % 61 == 0 || cut == len) {
+        let mut seen = 0;
+        let mut error = None;
+        for instruction in code.instructions_as(set).cut(cut) {
+            match instruction {
+                Ok(instruction) => {
+                    let expected = whole.get(seen).unwrap_or_else(|| {
+                        panic!(
+                            "an instruction at {} past the whole code's",
+                            instruction.offset
+                        )
+                    });
+                    assert_eq!(
+                        (instruction.offset, instruction.opcode, instruction.arg),
+                        (expected.offset, expected.opcode, expected.arg)
+                    );
+                    assert!(instruction.offset + instruction.size <= cut as u32);
+                    seen += 1;
+                }
+                Err(e) => error = Some(e),
+            }
+        }
+        let ends = seen
+            .checked_sub(1)
+            .and_then(|n| whole.get(n))
+            .map_or(0, |i| i.offset + i.size);
+        match error {
+            None => assert_eq!(
+                ends as usize, cut,
+                "a cut inside an instruction gave no error"
+            ),
+            Some(error) => {
+                let cut_inside = matches!(error.kind(), ErrorKind::InstructionCut { .. });
+                let same = fault.is_some_and(|f| f.kind() == error.kind());
+                assert!(cut_inside || same, "a cut at {cut} gave {error}");
+                let base = code
+                    .get("co_code")
+                    .and_then(|c| c.payload_offset())
+                    .unwrap_or(0);
+                assert_eq!(
+                    error.offset(),
+                    base + u64::from(ends),
+                    "a cut at {cut}: {error}"
+                );
+            }
+        }
+    }
+}
+
+/// Counts what is written, and keeps nothing.
+struct Counter(usize);
+
+impl core::fmt::Write for Counter {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0 += s.len();
+        Ok(())
     }
 }
