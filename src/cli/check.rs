@@ -153,6 +153,9 @@ fn threads(asked: Option<u16>) -> usize {
     asked.map_or(cores, |n| usize::from(n).min(cores * 4))
 }
 
+/// Files a worker takes at once: few enough that problems still show while a long run goes on.
+const BATCH: usize = 32;
+
 pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
     let start = Instant::now();
     let checker = Checker::new().sources(!args.no_source).deep(args.deep);
@@ -162,35 +165,34 @@ pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
     // The walk runs on its own thread and feeds the workers; each report keeps the file's place in
     // the walk, and this thread prints each as soon as every earlier one is printed: the output is in
     // walk order, and a problem shows while the run goes on.
-    let (found_tx, found_rx) = mpsc::sync_channel::<(usize, Found)>(threads * 16);
+    let (found_tx, found_rx) = mpsc::sync_channel::<(usize, Vec<Found>)>(threads * 4);
     let found_rx = std::sync::Mutex::new(found_rx);
     // Set when printing fails (a closed pipe): the walk stops at its next file, the workers drop
     // what is queued, and the run ends with the error.
     let stop = AtomicBool::new(false);
     let stop = &stop;
     let result = std::thread::scope(|scope| -> io::Result<()> {
-        let (report_tx, report_rx) = mpsc::channel::<Result<(usize, Report), u64>>();
+        let (report_tx, report_rx) = mpsc::channel::<Result<Vec<(usize, Report)>, u64>>();
         let walk_tx = report_tx.clone();
         scope.spawn(move || {
-            let mut place = 0;
-            // The bar's length grows by batches: a message per file would wake the printer as
-            // often as the reports do.
-            let mut unsent = 0;
+            // Files go to the workers, and their count to the bar, in batches: a message per file
+            // cost more than checking it (three thread handoffs a file at -j1).
+            let (mut place, mut batch) = (0, Vec::with_capacity(BATCH));
             walk(&args.paths, args.follow, |item| {
                 if stop.load(Ordering::Relaxed) {
                     return false;
                 }
-                // The receivers live until the walk ends.
-                let _ = found_tx.send((place, item));
-                place += 1;
-                unsent += 1;
-                if unsent == 256 {
-                    let _ = walk_tx.send(Err(unsent));
-                    unsent = 0;
+                batch.push(item);
+                if batch.len() == BATCH {
+                    let _ = walk_tx.send(Err(BATCH as u64));
+                    // The receivers live until the walk ends.
+                    let _ = found_tx.send((place, std::mem::take(&mut batch)));
+                    place += BATCH;
                 }
                 true
             });
-            let _ = walk_tx.send(Err(unsent));
+            let _ = walk_tx.send(Err(batch.len() as u64));
+            let _ = found_tx.send((place, batch));
         });
         for _ in 0..threads {
             let report_tx = report_tx.clone();
@@ -198,19 +200,26 @@ pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
             scope.spawn(move || {
                 loop {
                     let next = found_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((place, found))) = next else {
+                    let Ok(Ok((first, batch))) = next else {
                         return;
                     };
                     if stop.load(Ordering::Relaxed) {
                         continue;
                     }
-                    let report = match found {
-                        Found::File { path, named } => {
-                            checker.follow_links(named || args.follow).check_path(&path)
-                        }
-                        Found::Failed(report) => report,
-                    };
-                    if report_tx.send(Ok((place, report))).is_err() {
+                    let reports = batch
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, found)| {
+                            let report = match found {
+                                Found::File { path, named } => {
+                                    checker.follow_links(named || args.follow).check_path(&path)
+                                }
+                                Found::Failed(report) => report,
+                            };
+                            (first + i, report)
+                        })
+                        .collect();
+                    if report_tx.send(Ok(reports)).is_err() {
                         return;
                     }
                 }
@@ -224,9 +233,11 @@ pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
             match message {
                 _ if failed.is_some() => {}
                 Err(found) => progress.bar.inc_length(found),
-                Ok((place, report)) => {
-                    progress.tick();
-                    pending.insert(place, report);
+                Ok(reports) => {
+                    for (place, report) in reports {
+                        progress.tick();
+                        pending.insert(place, report);
+                    }
                     while let Some(report) = pending.remove(&next) {
                         next += 1;
                         summary.add(&report);
