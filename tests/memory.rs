@@ -367,3 +367,67 @@ fn inference_and_checking_take_what_a_parse_takes() {
     println!("check ({} bytes): {peak} bytes", file.len());
     assert!(peak <= file.len() + 64 * 1024, "check: {peak} bytes");
 }
+
+/// A pyc of python3's: the code object `script` leaves in `co`, after python3's header.
+fn python3_pyc(script: &str) -> Vec<u8> {
+    let script = format!(
+        "import importlib.util, marshal, sys\n{script}\nsys.stdout.buffer.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(co))"
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 must be on PATH: it is the tests' oracle");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The disassembly keeps its memory and its output linear in the file: for code objects nested 900
+/// deep (whose paths, stored whole, would take 900² steps), and for one long constant and one long
+/// name that 50 000 instructions each name (rendered once per code object, cut at a cap).
+#[test]
+fn the_disassembly_stays_linear_in_the_file() {
+    use pycmarshal::tools::dis;
+    let nested = python3_pyc(
+        "co = compile('pass', 'f', 'exec')
+for i in range(900):
+    co = co.replace(co_consts=(co,), co_qualname='f%d' % i)",
+    );
+    let repeated = python3_pyc(
+        "import opcode
+load, name = opcode.opmap['LOAD_CONST'], opcode.opmap['LOAD_NAME']
+co = compile('pass', 'f', 'exec')
+code = bytes([load, 0, name, 0] * 25000)
+co = co.replace(co_code=code, co_consts=('x' * 100000,), co_names=('y' * 100000,))",
+    );
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    for (name, data, levels) in [
+        ("nested code", nested, 1800),
+        ("repeated long values", repeated, 2),
+    ] {
+        let pyc = pycmarshal::parse_pyc(&data).unwrap();
+        let root = pyc.objects.root().unwrap();
+        let (mut text, mut json) = (Count(0), Count(0));
+        let text_peak = peak_during(|| drop(dis::write_text(&mut text, root)));
+        let json_peak = peak_during(|| drop(dis::write_json(&mut json, None, Some(root), None)));
+        println!(
+            "{name} ({} bytes): text {} bytes out, peak {text_peak}; JSON {} bytes out, peak {json_peak}",
+            data.len(),
+            text.0,
+            json.0
+        );
+        for (what, out, peak) in [("text", text.0, text_peak), ("JSON", json.0, json_peak)] {
+            assert!(
+                out <= 64 * data.len() + 4096,
+                "{name}: {what} wrote {out} bytes"
+            );
+            assert!(
+                peak <= bound(data.len(), levels),
+                "{name}: {what} peaked at {peak} bytes"
+            );
+        }
+    }
+}

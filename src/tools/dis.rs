@@ -19,21 +19,25 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-/// A code object and the path from the root to it (`co_consts[3]`, then its own).
+/// A code object and where it stands: the code object whose constant it is, and at which index.
+/// Paths are built only for an error ([`path_of`]): stored whole, the paths of code objects nested
+/// `d` deep would take `d²` steps.
 pub struct Located<'o, 'a> {
     /// The code object.
     pub code: Code<'o, 'a>,
-    /// Where it stands: the steps from the file's top-level code object.
-    pub path: Vec<Step>,
+    /// Its parent's place in the list, `None` for the file's top-level code object.
+    pub parent: Option<usize>,
+    /// Its index in the parent's `co_consts`.
+    pub index: u32,
 }
 
 /// The code objects under `root`, in pre-order, each once.
 pub fn code_objects<'o, 'a>(root: Object<'o, 'a>) -> Vec<Located<'o, 'a>> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    // Last first: each entry is a code object and its path.
-    let mut stack: Vec<(Object<'o, 'a>, Vec<Step>)> = alloc::vec![(root, Vec::new())];
-    while let Some((object, path)) = stack.pop() {
+    // Last first: each entry is an object, its parent's place and its index there.
+    let mut stack: Vec<(Object<'o, 'a>, Option<usize>, u32)> = alloc::vec![(root, None, 0)];
+    while let Some((object, parent, index)) = stack.pop() {
         let target = object.resolve();
         let Some(code) = target.as_code() else {
             continue;
@@ -41,26 +45,44 @@ pub fn code_objects<'o, 'a>(root: Object<'o, 'a>) -> Vec<Located<'o, 'a>> {
         if !seen.insert(target.id()) {
             continue;
         }
-        let nested: Vec<(Object<'o, 'a>, Vec<Step>)> = code
-            .consts()
-            .into_iter()
-            .flatten()
-            .enumerate()
+        let place = out.len();
+        let nested = code.consts().into_iter().flatten().enumerate();
+        let nested: Vec<_> = nested
             .filter(|(_, item)| item.as_code().is_some())
-            .map(|(i, item)| {
-                let mut path = path.clone();
-                path.extend([Step::Field("co_consts"), Step::Index(i as u32)]);
-                (item, path)
-            })
             .collect();
-        stack.extend(nested.into_iter().rev());
-        out.push(Located { code, path });
+        stack.extend(
+            nested
+                .into_iter()
+                .rev()
+                .map(|(i, item)| (item, Some(place), i as u32)),
+        );
+        out.push(Located {
+            code,
+            parent,
+            index,
+        });
     }
     out
 }
 
+/// The steps from the top-level code object to `codes[at]`: `co_consts[3].co_consts[0]`.
+pub fn path_of(codes: &[Located<'_, '_>], at: usize) -> Vec<Step> {
+    let mut path = Vec::new();
+    let mut next = Some(at);
+    while let Some(located) = next.and_then(|at| codes.get(at)) {
+        if located.parent.is_none() {
+            break;
+        }
+        path.extend([Step::Index(located.index), Step::Field("co_consts")]);
+        next = located.parent;
+    }
+    path.reverse();
+    path
+}
+
 /// What is known of one code object: its instructions and tables as far as they decode, and the
 /// fault that stopped them.
+#[derive(Default)]
 struct Listing<'o, 'a> {
     instructions: Vec<Instruction<'o, 'a>>,
     line_starts: Vec<crate::bytecode::LineStart>,
@@ -96,10 +118,15 @@ pub fn reading(codes: &[Located<'_, '_>]) -> Result<&'static OpcodeSet, Error> {
     Ok(others.into_iter().find(|&set| verifies(set)).unwrap_or(own))
 }
 
+/// The listing of `codes[at]`.
 fn listing<'o, 'a>(
-    located: &Located<'o, 'a>,
+    codes: &[Located<'o, 'a>],
+    at: usize,
     set: &Result<&'static OpcodeSet, Error>,
 ) -> Listing<'o, 'a> {
+    let Some(located) = codes.get(at) else {
+        return Listing::default();
+    };
     let code = &located.code;
     let mut listing = Listing {
         instructions: Vec::new(),
@@ -109,7 +136,7 @@ fn listing<'o, 'a>(
         handlers: None,
         error: None,
     };
-    let within = |error: Error| error.within(&located.path);
+    let within = |error: Error| error.within(&path_of(codes, at));
     let set = match set {
         Ok(set) => *set,
         Err(error) => {
@@ -182,7 +209,7 @@ pub fn write_json_fields(
         if i > 0 {
             out.write_char(',')?;
         }
-        let listing = listing(located, &set);
+        let listing = listing(&codes, i, &set);
         write_code_json(out, located, &listing)?;
         if listing.error.is_some() {
             error = listing.error;
@@ -207,8 +234,11 @@ fn write_code_json(
     write_text_or_null(out, code.get("co_name"))?;
     out.write_str(",\"qualname\":")?;
     write_text_or_null(out, code.get("co_qualname"))?;
-    write!(out, ",\"path\":")?;
-    write_path(out, &located.path)?;
+    out.write_str(",\"parent\":")?;
+    match located.parent {
+        Some(parent) => write!(out, "{parent},\"const\":{}", located.index)?,
+        None => out.write_str("null,\"const\":null")?,
+    }
     out.write_str(",\"firstlineno\":")?;
     match code.firstlineno() {
         Some(line) => write!(out, "{line}")?,
@@ -313,20 +343,6 @@ fn write_text_or_null(out: &mut impl Write, object: Option<Object<'_, '_>>) -> f
         Some(text) => json::write_str(out, &text),
         None => out.write_str("null"),
     }
-}
-
-/// A path as the error messages spell it (`co_consts[3].co_consts[0]`), as a JSON string.
-fn write_path(out: &mut impl Write, path: &[Step]) -> fmt::Result {
-    let mut text = alloc::string::String::new();
-    for (i, step) in path.iter().enumerate() {
-        let _ = match step {
-            Step::Field(name) if i == 0 => write!(text, "{name}"),
-            Step::Field(name) => write!(text, ".{name}"),
-            Step::Index(n) => write!(text, "[{n}]"),
-            _ => Ok(()),
-        };
-    }
-    json::write_str(out, &text)
 }
 
 /// The argument's kind, as the JSON form names it.
@@ -531,7 +547,7 @@ pub fn write_text(out: &mut impl Write, root: Object<'_, '_>) -> Result<Option<E
         }
     }
     for (i, located) in codes.iter().enumerate() {
-        let listing = listing(located, &set);
+        let listing = listing(&codes, i, &set);
         if i > 0 {
             out.write_char('\n')?;
         }
@@ -689,11 +705,11 @@ pub fn verify_all(root: Object<'_, '_>) -> Result<(), Error> {
         return Ok(());
     };
     let check = |set| {
-        codes.iter().try_for_each(|located| {
+        codes.iter().enumerate().try_for_each(|(at, located)| {
             located
                 .code
                 .verify_as(set)
-                .map_err(|error| error.within(&located.path))
+                .map_err(|error| error.within(&path_of(&codes, at)))
         })
     };
     let Err(error) = check(first.code.opcodes()?) else {
