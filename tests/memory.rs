@@ -386,8 +386,9 @@ fn python3_pyc(script: &str) -> Vec<u8> {
 }
 
 /// The disassembly keeps its memory and its output linear in the file: for code objects nested 900
-/// deep (whose paths, stored whole, would take 900² steps), and for one long constant and one long
-/// name that 50 000 instructions each name (rendered once per code object, cut at a cap).
+/// deep (whose paths, stored whole, would take 900² steps), for one long constant and one long name
+/// that 50 000 instructions each name, and for a long name and file name that 20 000 code objects
+/// share (each value rendered once per file, cut at a cap).
 #[test]
 fn the_disassembly_stays_linear_in_the_file() {
     use pycmarshal::tools::dis;
@@ -403,10 +404,18 @@ co = compile('pass', 'f', 'exec')
 code = bytes([load, 0, name, 0] * 25000)
 co = co.replace(co_code=code, co_consts=('x' * 100000,), co_names=('y' * 100000,))",
     );
+    // 20 000 code objects sharing one 100 KB file name and one 100 KB name (back-references).
+    let shared = python3_pyc(
+        "long = 'f' * 100000
+inner = compile('pass', 'f', 'exec').replace(co_filename=long, co_name=long, co_qualname=long)
+codes = tuple(inner.replace(co_firstlineno=i + 1) for i in range(20000))
+co = compile('pass', 'f', 'exec').replace(co_consts=codes, co_filename=long)",
+    );
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     for (name, data, levels) in [
         ("nested code", nested, 1800),
         ("repeated long values", repeated, 2),
+        ("shared long names", shared, 2),
     ] {
         let pyc = pycmarshal::parse_pyc(&data).unwrap();
         let root = pyc.objects.root().unwrap();

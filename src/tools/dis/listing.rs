@@ -1,0 +1,197 @@
+//! What the disassembly lists: the code objects of a file in pre-order, where each stands, the opcode
+//! set the file is read with, and each code object's instructions and tables up to its fault.
+
+use crate::base::error::{Context, Error, ErrorKind, Step};
+use crate::bytecode::opcodes::OpcodeSet;
+use crate::bytecode::{Argument, Bytecode, Handler, Instruction, LineRange, LineStart, Position};
+use crate::object::{Code, Object};
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+
+/// A code object and where it stands: the code object whose constant it is, and at which index.
+/// Paths are built only for an error ([`path_of`]): stored whole, the paths of code objects nested
+/// `d` deep would take `d²` steps.
+pub struct Located<'o, 'a> {
+    /// The code object.
+    pub code: Code<'o, 'a>,
+    /// Its parent's place in the list, `None` for the file's top-level code object.
+    pub parent: Option<usize>,
+    /// Its index in the parent's `co_consts`.
+    pub index: u32,
+}
+
+/// The code objects under `root`, in pre-order, each once.
+pub fn code_objects<'o, 'a>(root: Object<'o, 'a>) -> Vec<Located<'o, 'a>> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    // Last first: each entry is an object, its parent's place and its index there.
+    let mut stack: Vec<(Object<'o, 'a>, Option<usize>, u32)> = alloc::vec![(root, None, 0)];
+    while let Some((object, parent, index)) = stack.pop() {
+        let target = object.resolve();
+        let Some(code) = target.as_code() else {
+            continue;
+        };
+        if !seen.insert(target.id()) {
+            continue;
+        }
+        let place = out.len();
+        let nested = code.consts().into_iter().flatten().enumerate();
+        let nested: Vec<_> = nested
+            .filter(|(_, item)| item.as_code().is_some())
+            .collect();
+        stack.extend(
+            nested
+                .into_iter()
+                .rev()
+                .map(|(i, item)| (item, Some(place), i as u32)),
+        );
+        out.push(Located {
+            code,
+            parent,
+            index,
+        });
+    }
+    out
+}
+
+/// The steps from the top-level code object to `codes[at]`: `co_consts[3].co_consts[0]`.
+pub fn path_of(codes: &[Located<'_, '_>], at: usize) -> Vec<Step> {
+    let mut path = Vec::new();
+    let mut next = Some(at);
+    while let Some(located) = next.and_then(|at| codes.get(at)) {
+        if located.parent.is_none() {
+            break;
+        }
+        path.extend([Step::Index(located.index), Step::Field("co_consts")]);
+        next = located.parent;
+    }
+    path.reverse();
+    path
+}
+
+/// What is known of one code object: its instructions and tables as far as they decode, and the
+/// fault that stopped them.
+#[derive(Default)]
+pub(super) struct Listing<'o, 'a> {
+    pub instructions: Vec<Instruction<'o, 'a>>,
+    pub line_starts: Vec<LineStart>,
+    pub lines: Vec<LineRange>,
+    pub positions: Option<Vec<Position>>,
+    pub handlers: Option<Vec<Handler>>,
+    pub error: Option<Error>,
+}
+
+/// The opcode set to read every code object of a file with (`codes`, not empty): the magic's own,
+/// unless it fails where the set of another implementation that writes the same magic (PyPy 3.8
+/// builds write CPython 3.8's) decodes the whole file. An error where the file's bytecode is not
+/// CPython's or PyPy's.
+pub fn reading(codes: &[Located<'_, '_>]) -> Result<&'static OpcodeSet, Error> {
+    let Some(first) = codes.first() else {
+        let why = "the file holds no code object";
+        let context = Context {
+            path: Vec::new(),
+            what: "disassemble",
+        };
+        return Err(Error::new(ErrorKind::Unsupported(why), 0, context));
+    };
+    let own = first.code.opcodes()?;
+    let others = first.code.other_opcodes();
+    let verifies = |set| {
+        codes
+            .iter()
+            .all(|located| located.code.verify_as(set).is_ok())
+    };
+    if others.is_empty() || verifies(own) {
+        return Ok(own);
+    }
+    Ok(others.into_iter().find(|&set| verifies(set)).unwrap_or(own))
+}
+
+/// The listing of `codes[at]`.
+pub(super) fn listing<'o, 'a>(
+    codes: &[Located<'o, 'a>],
+    at: usize,
+    set: &Result<&'static OpcodeSet, Error>,
+) -> Listing<'o, 'a> {
+    let Some(located) = codes.get(at) else {
+        return Listing::default();
+    };
+    let code = &located.code;
+    let mut listing = Listing::default();
+    let within = |error: Error| error.within(&path_of(codes, at));
+    let set = match set {
+        Ok(set) => *set,
+        Err(error) => {
+            listing.error = Some(within(error.clone()));
+            return listing;
+        }
+    };
+    for instruction in code.instructions_as(set) {
+        match instruction {
+            Ok(instruction) => listing.instructions.push(instruction),
+            Err(error) => {
+                listing.error = Some(within(error));
+                return listing;
+            }
+        }
+    }
+    let tables = (|| {
+        listing.line_starts = code.line_starts()?;
+        listing.lines = code.lines()?;
+        if code.exceptiontable().is_some() {
+            // One a code unit, as co_positions() gives them, whatever more the table claims.
+            let mut positions = code.positions()?;
+            positions.truncate(code.bytecode().map_or(0, <[u8]>::len) / 2);
+            listing.positions = Some(positions);
+            listing.handlers = Some(code.exception_table()?);
+        }
+        code.verify_as(set)
+    })();
+    listing.error = tables.err().map(within);
+    listing
+}
+
+/// The argument's kind, as the JSON form names it.
+pub(super) fn kind_of(argument: &Argument<'_, '_>) -> Option<&'static str> {
+    match argument {
+        Argument::Const(_) => Some("const"),
+        Argument::Name(_) => Some("name"),
+        Argument::Local(_) | Argument::Locals(..) => Some("local"),
+        Argument::Free(_) => Some("free"),
+        Argument::Jump(_) => Some("jump"),
+        Argument::Compare(_) => Some("compare"),
+        Argument::BinaryOp(_) => Some("binary-op"),
+        Argument::Intrinsic(_) => Some("intrinsic"),
+        _ => None,
+    }
+}
+
+/// Every code object under `root` verified ([`Bytecode::verify`]) as the file's [`reading`] reads
+/// them: the first fault with the magic's own opcode set, located from the root, unless another
+/// implementation's set for the magic decodes the whole file.
+pub fn verify_all(root: Object<'_, '_>) -> Result<(), Error> {
+    let codes = code_objects(root);
+    let Some(first) = codes.first() else {
+        return Ok(());
+    };
+    let check = |set| {
+        codes.iter().enumerate().try_for_each(|(at, located)| {
+            located
+                .code
+                .verify_as(set)
+                .map_err(|error| error.within(&path_of(&codes, at)))
+        })
+    };
+    let Err(error) = check(first.code.opcodes()?) else {
+        return Ok(());
+    };
+    if first
+        .code
+        .other_opcodes()
+        .into_iter()
+        .any(|set| check(set).is_ok())
+    {
+        return Ok(());
+    }
+    Err(error)
+}
