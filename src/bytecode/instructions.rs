@@ -114,6 +114,7 @@ pub struct Instructions<'o, 'a> {
 
 impl<'o, 'a> Instructions<'o, 'a> {
     /// The same walk over the first `len` bytes of the code only (the fuzz targets' prefix property).
+    #[cfg(feature = "arbitrary")]
     pub(crate) fn cut(mut self, len: usize) -> Self {
         self.code = self.code.get(..len).unwrap_or(self.code);
         self
