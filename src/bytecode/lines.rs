@@ -235,15 +235,29 @@ impl Table<'_> {
 
     /// The entries of a location table: each a range of code units and its position.
     fn entries(&self) -> Result<Vec<(LineRange, Position)>, Error> {
+        let mut out = Vec::new();
+        self.each_entry(|range, position| out.push((range, position)))?;
+        Ok(out)
+    }
+
+    /// Where a location table's entries end (the code they cover), checked as [`Table::entries`]
+    /// checks them, without keeping them.
+    pub fn covered(&self) -> Result<u32, Error> {
+        let mut end = 0;
+        self.each_entry(|range, _| end = range.end)?;
+        Ok(end)
+    }
+
+    /// Calls `each` with every entry of a location table, in order.
+    fn each_entry(&self, mut each: impl FnMut(LineRange, Position)) -> Result<(), Error> {
         if self.format == LineTable::PyPyPositions {
-            return self.pypy_entries();
+            return self.each_pypy_entry(each);
         }
         let mut reader = Bytes {
             bytes: self.bytes,
             at: 0,
         };
         let (mut line, mut end) = (self.first_line, 0u32);
-        let mut out = Vec::new();
         while reader.at < self.bytes.len() {
             let at = reader.at;
             let first = reader.byte().ok_or_else(|| self.fault(at))?;
@@ -308,20 +322,19 @@ impl Table<'_> {
                 end,
                 line: position.line,
             };
-            out.push((range, position));
+            each(range, position);
         }
-        Ok(out)
+        Ok(())
     }
 }
 
 impl Table<'_> {
     /// PyPy 3.10's entries, one a code unit (`pypy/interpreter/location.py`).
-    fn pypy_entries(&self) -> Result<Vec<(LineRange, Position)>, Error> {
+    fn each_pypy_entry(&self, mut each: impl FnMut(LineRange, Position)) -> Result<(), Error> {
         let mut reader = Bytes {
             bytes: self.bytes,
             at: 0,
         };
-        let mut out = Vec::new();
         let mut end = 0u32;
         while reader.at < self.bytes.len() {
             let cut = |reader: &Bytes<'_>| self.fault(reader.at);
@@ -346,9 +359,9 @@ impl Table<'_> {
                 end,
                 line: position.line,
             };
-            out.push((range, position));
+            each(range, position);
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ use super::exceptions::Handler;
 use super::instructions::{Argument, Instructions, located};
 use super::lines::Table;
 use crate::base::error::{Error, ErrorKind, Step};
+use crate::format::layout::LineTable;
 use alloc::vec::Vec;
 
 /// One bit per byte of the code: where an instruction starts.
@@ -61,8 +62,10 @@ pub(crate) fn verify(
     if let Some(table) = lines {
         // The ranges end with the code; an lnotab's increments stay inside it (they may reach its
         // end, past dead code, in 3.8 and 3.9).
-        let fits = if table.format.covers_code() {
+        let fits = if table.format == LineTable::Ranges {
             table.lines()?.last().map_or(0, |range| range.end) == code_len
+        } else if table.format.covers_code() {
+            table.covered()? == code_len
         } else {
             table.lnotab_extent()? <= u64::from(code_len)
         };
