@@ -91,6 +91,11 @@ fn every_prefix_of_real_files_is_truncated() {
                     pycmarshal::parse_pyc(&data).is_ok()
                 }),
         );
+        assert!(
+            files.len() >= 500,
+            "only {} corpus files parse",
+            files.len()
+        );
     }
     // The standard library: every 16th file by name under 16 KiB (a spread of kinds of modules), and
     // the ten largest (through their cut points).
@@ -108,6 +113,7 @@ fn every_prefix_of_real_files_is_truncated() {
     all.sort();
     stdlib.extend(all.iter().rev().take(10).map(|(_, path)| path.clone()));
     let label = format!("{} stdlib", python.label());
+    assert!(stdlib.len() >= 100, "only {} stdlib files", stdlib.len());
     files.extend(stdlib.into_iter().map(|path| (label.clone(), path)));
     let prefixes = check_prefixes(&files);
     let mut by_label: BTreeMap<_, (String, usize, usize)> = BTreeMap::new();
@@ -125,7 +131,6 @@ fn every_prefix_of_real_files_is_truncated() {
     let total: usize = prefixes.iter().sum();
     rows.push(["total".into(), files.len().to_string(), total.to_string()]);
     println!("{}", support::markdown_table(&rows));
-    assert!(files.len() >= 500, "only {} files", files.len());
 }
 
 /// A cut code object lists exactly the fields read before the cut: the slots the table reserves for
