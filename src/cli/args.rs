@@ -98,7 +98,7 @@ Exit status:
 #[derive(Args)]
 pub struct CheckArgs {
     /// Files and directories; directories are walked for *.pyc and *.pyo files.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "pycache_prefix", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Print JSON Lines: one object per file (path, status, python, implementation, magic,
     /// invalidation, source, message, error, bytes), then one summary object without a "path" key.
@@ -117,6 +117,20 @@ pub struct CheckArgs {
     /// Check with this many threads [default: one per core; at most four per core].
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Caches under DIR were written with -X pycache_prefix=DIR (PYTHONPYCACHEPREFIX): DIR/SRC/NAME.TAG.pyc
+    /// is the cache of /SRC/NAME.py, as importlib lays them out. Without a PATH, DIR is checked.
+    #[arg(long, value_name = "DIR")]
+    pub pycache_prefix: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    /// The paths to walk: those given, or the pycache prefix alone.
+    pub fn walked(&self) -> Vec<PathBuf> {
+        match (&self.pycache_prefix, self.paths.is_empty()) {
+            (Some(prefix), true) => vec![prefix.clone()],
+            _ => self.paths.clone(),
+        }
+    }
 }
 
 #[derive(Args)]
