@@ -1,5 +1,5 @@
-//! `--pycache-prefix DIR`: a tree written by `python3 -X pycache_prefix=DIR -m compileall`, checked
-//! with each cache paired with its source as importlib pairs them. importlib itself, run with
+//! `--pycache-prefix DIR`: a tree written by `python3 -X pycache_prefix=DIR -m compileall`, checked and
+//! cleaned with each cache paired with its source as importlib pairs them. importlib itself, run with
 //! the same prefix, is the oracle: for every source, `cache_from_source` names the cache `pyc check`
 //! paired with it, and its own validation says whether that cache is current.
 
@@ -182,4 +182,27 @@ fn caches_under_the_prefix_are_paired_with_their_sources_as_importlib_pairs_them
         assert_eq!(legacy[pyc]["status"], "ok", "{pyc}");
         assert_eq!(legacy[pyc]["source"], Value::Null, "{pyc}");
     }
+}
+
+#[test]
+fn clean_with_the_prefix_leaves_what_importlib_loads_from_it() {
+    let dir = support::tempdir();
+    let root = dir.path();
+    let sources = prefix_tree(root);
+    let output = pyc_in(root, &["clean", "--json", "--pycache-prefix", "prefix"]);
+    let (files, summary) = json_lines(&output);
+    assert_eq!(summary["actions"]["removed"], 5, "{files:#?}");
+    assert_eq!(output.status.code(), Some(0));
+    for line in files.values() {
+        let present = root.join(line["path"].as_str().unwrap()).exists();
+        assert_eq!(present, line["status"] == "ok", "{line}");
+    }
+    // What is left is exactly the caches importlib takes as current.
+    let pairs = importlib_pairs(root, &sources);
+    assert!(
+        pairs.iter().all(|(_, _, status)| status == "ok"),
+        "{pairs:?}"
+    );
+    assert_eq!(pairs.len(), 6);
+    assert_eq!(support::files_under(&root.join("prefix"), ".pyc").len(), 6);
 }

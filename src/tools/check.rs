@@ -555,7 +555,14 @@ impl Report {
     /// Writes one JSON object (no newline): `path`, `status`, `python`, `implementation`, `magic`,
     /// `invalidation`, `source`, `message`, `error`, `bytes`; `null` where there is nothing to say.
     pub fn write_json(&self, out: &mut impl Write) -> fmt::Result {
-        out.write_str("{\"path\":")?;
+        out.write_char('{')?;
+        self.write_json_members(out)?;
+        out.write_char('}')
+    }
+
+    /// The members of [`Report::write_json`]'s object, without the braces, for objects that say more.
+    pub fn write_json_members(&self, out: &mut impl Write) -> fmt::Result {
+        out.write_str("\"path\":")?;
         json::write_str(out, &self.path.to_string_lossy())?;
         out.write_str(",\"status\":")?;
         json::write_str(out, self.status().name())?;
@@ -592,7 +599,7 @@ impl Report {
             Some(Problem::File { path, error }) => write_file_error(out, path, error)?,
             _ => out.write_str("null")?,
         }
-        write!(out, ",\"bytes\":{}}}", self.bytes)
+        write!(out, ",\"bytes\":{}", self.bytes)
     }
 }
 
@@ -943,7 +950,14 @@ impl Summary {
     /// Writes the closing JSON object (no newline, and no `path` key, unlike the file lines):
     /// `{"counts":{"ok":N,...every status},"files":N,"bytes":N,"seconds":S}`.
     pub fn write_json(&self, out: &mut impl Write, seconds: f64) -> fmt::Result {
-        out.write_str("{\"counts\":{")?;
+        out.write_char('{')?;
+        self.write_json_members(out, seconds)?;
+        out.write_char('}')
+    }
+
+    /// The members of [`Summary::write_json`]'s object, without the braces, for objects that say more.
+    pub fn write_json_members(&self, out: &mut impl Write, seconds: f64) -> fmt::Result {
+        out.write_str("\"counts\":{")?;
         for (i, status) in Status::ALL.into_iter().enumerate() {
             if i > 0 {
                 out.write_char(',')?;
@@ -952,7 +966,7 @@ impl Summary {
         }
         write!(
             out,
-            "}},\"files\":{},\"bytes\":{},\"seconds\":{seconds:.6}}}",
+            "}},\"files\":{},\"bytes\":{},\"seconds\":{seconds:.6}",
             self.files, self.bytes
         )
     }
