@@ -44,18 +44,14 @@ pub struct Code {
 /// Makes `Code` objects, with the strings they share made once.
 #[derive(Default)]
 pub struct Maker {
-    /// Attribute names, interned, by the address of the layout's name for them.
-    names: HashMap<usize, Py<PyString>>,
-    /// Layout names.
-    layouts: HashMap<CodeLayout, Py<PyString>>,
+    /// By layout: its name, and its fields' names, interned, in stream order.
+    layouts: HashMap<CodeLayout, (Py<PyString>, Vec<Py<PyString>>)>,
 }
 
 impl Maker {
-    fn name(&mut self, py: Python<'_>, name: &'static str) -> Py<PyString> {
-        self.names
-            .entry(name.as_ptr() as usize)
-            .or_insert_with(|| PyString::intern(py, name).unbind())
-            .clone_ref(py)
+    /// A derived attribute's name, interned.
+    fn name(py: Python<'_>, name: &'static str) -> Py<PyString> {
+        PyString::intern(py, name).unbind()
     }
 
     /// The `Code` of a code object of the library, from its fields built as Python objects.
@@ -65,13 +61,21 @@ impl Maker {
         code: pycmarshal::Code<'_, '_>,
         fields: impl ExactSizeIterator<Item = (&'static str, Bound<'py, PyAny>)>,
     ) -> PyResult<Bound<'py, Code>> {
+        let layout = code.layout();
+        let (layout_name, names) = self.layouts.entry(layout).or_insert_with(|| {
+            let names = layout.fields().iter().map(|f| Maker::name(py, f.name));
+            let name = PyString::new(py, &format!("{layout:?}")).unbind();
+            (name, names.collect())
+        });
+        let layout_name = layout_name.clone_ref(py);
         let mut attributes = Vec::with_capacity(fields.len() + 4);
         let mut localsplusnames = None;
-        for (name, value) in fields {
+        // The fields come in the layout's order, so its names are theirs.
+        for ((name, value), interned) in fields.zip(names.iter()) {
             if name == "co_localsplusnames" {
                 localsplusnames = Some(value.clone());
             }
-            attributes.push((self.name(py, name), value.unbind()));
+            attributes.push((interned.clone_ref(py), value.unbind()));
         }
         let marshalled = attributes.len();
         if let Some(all) = localsplusnames {
@@ -89,22 +93,16 @@ impl Maker {
                     .collect::<PyResult<Vec<_>>>()?;
                 if attribute == "co_varnames" {
                     let count = chosen.len().into_pyobject(py)?.into_any().unbind();
-                    attributes.push((self.name(py, "co_nlocals"), count));
+                    attributes.push((Maker::name(py, "co_nlocals"), count));
                 }
                 let names = PyTuple::new(py, chosen)?.into_any().unbind();
-                attributes.push((self.name(py, attribute), names));
+                attributes.push((Maker::name(py, attribute), names));
             }
         }
-        let layout = code.layout();
-        let layout = self
-            .layouts
-            .entry(layout)
-            .or_insert_with(|| PyString::new(py, &format!("{layout:?}")).unbind())
-            .clone_ref(py);
         let code = Code {
             attributes,
             fields: marshalled,
-            layout,
+            layout: layout_name,
             complete: code.is_complete(),
         };
         Bound::new(py, code)
