@@ -175,6 +175,9 @@ impl<'py> Builder<'py> {
 
     /// The Python object `root` stands for, and everything under it.
     pub fn build(&mut self, root: Object<'_, '_>) -> Result<Bound<'py, PyAny>, Failure> {
+        // Every object a reference may name is remembered: room for all of them at once.
+        let referable = root.objects().refs().len() + root.objects().interned().len();
+        self.memo.reserve(referable);
         let mut stack: Vec<Frame<'py, '_, '_>> = Vec::new();
         let mut built = match self.visit(root, &mut stack)? {
             Visit::Built(object) => Some(object),
