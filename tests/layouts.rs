@@ -88,3 +88,64 @@ fn py3k_development_magics_are_read_as_their_neighbours() {
     let error = pycmarshal::parse_pyc(&cut[..cut.len() - 1]).unwrap_err();
     assert!(error.is_truncated(), "{error}");
 }
+
+/// From 3.11, code objects marshal one tuple of local, cell and free variable names with a kind byte
+/// each; `Code::localsplus` says where the names of a kind are, from which CPython derives `co_varnames`,
+/// `co_cellvars` and `co_freevars`. python3's own code objects are the oracle, an argument that is
+/// also a cell included.
+#[test]
+fn locals_cells_and_free_variables_are_the_localsplus_names_of_their_kind() {
+    use pycmarshal::format::layout::{CO_FAST_CELL, CO_FAST_FREE, CO_FAST_LOCAL};
+    let python = support::python3();
+    if python.python().code_layout() != CodeLayout::V3_11 {
+        eprintln!(
+            "SKIPPED localsplus: python3 is {} (before 3.11)",
+            python.version
+        );
+        return;
+    }
+    let script = "import json, marshal, sys
+source = '''
+def outer(a, b, *args, c, **kw):
+    d = 1
+    def inner(e):
+        nonlocal d
+        return a, d, e
+    return inner
+'''
+code = compile(source, 'm.py', 'exec')
+outer = code.co_consts[0]
+inner = [c for c in outer.co_consts if hasattr(c, 'co_code')][0]
+facts = [[list(c.co_varnames), list(c.co_cellvars), list(c.co_freevars), c.co_nlocals] for c in (outer, inner)]
+sys.stdout.write(json.dumps({'data': marshal.dumps(code).hex(), 'facts': facts}))";
+    let out = support::python_output(&python, script);
+    let out: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let data = support::unhex(out["data"].as_str().unwrap());
+    let objects = pycmarshal::Options::new()
+        .python(python.python())
+        .parse_marshal(&data)
+        .unwrap();
+    let module = objects.root().unwrap().as_code().unwrap();
+    let outer = module.nested().next().unwrap();
+    let inner = outer.nested().next().unwrap();
+    for (code, facts) in [outer, inner].iter().zip(out["facts"].as_array().unwrap()) {
+        let names = |kind| -> Vec<String> {
+            let all = code.localsplusnames().unwrap();
+            let positions = code.localsplus(kind).unwrap();
+            positions
+                .map(|i| all.get(i).unwrap().text().unwrap().into_owned())
+                .collect()
+        };
+        let expected = |i: usize| -> Vec<String> {
+            let names = facts[i].as_array().unwrap();
+            names
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names(CO_FAST_LOCAL), expected(0), "co_varnames");
+        assert_eq!(names(CO_FAST_CELL), expected(1), "co_cellvars");
+        assert_eq!(names(CO_FAST_FREE), expected(2), "co_freevars");
+        assert_eq!(names(CO_FAST_LOCAL).len() as u64, facts[3], "co_nlocals");
+    }
+}

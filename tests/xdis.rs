@@ -86,41 +86,26 @@ fn xdis(paths: &[PathBuf]) -> Option<BTreeMap<PathBuf, Result<Vec<Summary>, Stri
     Some(results)
 }
 
-/// Files xdis reads wrongly or not at all, with the proof in `the_interpreters_read_what_xdis_gets_wrong`.
+/// Files xdis reads wrongly or not at all, with the proof in `the_interpreters_read_what_xdis_gets_wrong`:
 ///
 /// - A negative long (`l` with a negative digit count): xdis reads the count unsigned and runs off the
 ///   end ("Ill-formed bytecode file"). CPython 2.7 loads the file.
 /// - PyPy 3.6-3.10 class bodies and some functions: xdis names them after their file or their first
 ///   local (`__locals__`), that is, it resolves the `r` back-reference of `co_name` to the wrong slot.
 ///   PyPy 3.9 itself loads the 3.9 files with the names we read (the class names of the source).
-const XDIS_WRONG: &[&str] = &[
-    "2.5/pycdc__tests__compiled__test_integers.2.5.pyc",
-    "3.8/decompile3__test__bytecode_pypy38_run__01_callback.pypy38.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__01_class.pypy310.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__04_class_kwargs.pypy310.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__05_abc_class.pypy310.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__05_class.pypy310.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__06_classbug.pypy310.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__08_comp_gen_for.pypy310.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__10_class.pypy310.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__10_del.pypy310.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__11_classbug.pypy310.pyc",
-    "pypy3.10/xdis__test__bytecode_pypy310__11_mkfunc_closure.pypy310.pyc",
-    "pypy3.6/uncompyle6__test__bytecode_pypy3.6__04_class_kwargs.pyc",
-    "pypy3.6/xdis__test__bytecode_pypy36__11_classbug.pypy36.pyc",
-    "pypy3.7/uncompyle6__test__bytecode_pypy37_run__01_callback.pypy37.pyc",
-    "pypy3.7/xdis__test__bytecode_pypy37__01_callback.py.pypy37.pyc",
-    "pypy3.9/xdis__test__bytecode_pypy39__01_class.pypy39.pyc",
-    "pypy3.9/xdis__test__bytecode_pypy39__05_abc_class.pypy39.pyc",
-    "pypy3.9/xdis__test__bytecode_pypy39__05_class.pypy39.pyc",
-    "pypy3.9/xdis__test__bytecode_pypy39__06_classbug.pypy39.pyc",
-    "pypy3.9/xdis__test__bytecode_pypy39__10_class.pypy39.pyc",
-    "pypy3.9/xdis__test__bytecode_pypy39__10_del.pypy39.pyc",
-    "pypy3.9/xdis__test__bytecode_pypy39__11_mkfunc_closure.pypy39.pyc",
-];
+///
+/// The list is `tests/oracle/xdis_wrong.txt`, which the Python package's tests read too.
+fn xdis_wrong_list() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/xdis_wrong.txt");
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
 
 fn xdis_wrong(label: &str, name: &str) -> bool {
-    XDIS_WRONG.contains(&format!("{label}/{name}").as_str())
+    xdis_wrong_list().contains(&format!("{label}/{name}"))
 }
 
 #[test]
@@ -189,7 +174,7 @@ fn code_objects_agree_with_xdis_wherever_xdis_reads_the_file() {
     assert!(unexplained.is_empty(), "{unexplained:?}");
     assert_eq!(
         proven.len(),
-        XDIS_WRONG.len(),
+        xdis_wrong_list().len(),
         "xdis now reads some: {proven:?}"
     );
     assert!(compared > 1500, "only {compared} files compared");
@@ -203,7 +188,7 @@ fn difference(theirs: &[Summary], mine: &[Summary]) -> String {
     }
 }
 
-/// The proof for `XDIS_WRONG`: the interpreters that wrote (or can read) those files load them as we do.
+/// The proof for `tests/oracle/xdis_wrong.txt`: the interpreters that wrote (or can read) those files load them as we do.
 /// CPython 2.7 reads the 2.5 file (same code layout and marshal dialect); PyPy 3.9 reads the PyPy 3.9
 /// files, and its own `marshal.loads` names the code objects as we do. The PyPy 3.6-3.10 files of other
 /// versions come from the same writer and go wrong in xdis the same way.
@@ -219,7 +204,7 @@ fn the_interpreters_read_what_xdis_gets_wrong() {
         };
         let dir = support::tempdir();
         let dir_arg = dir.path().to_string_lossy().into_owned();
-        let paths: Vec<String> = XDIS_WRONG
+        let paths: Vec<String> = xdis_wrong_list()
             .iter()
             .filter(|file| file.starts_with(prefix))
             .map(|file| corpus.join("pyc").join(file).to_string_lossy().into_owned())

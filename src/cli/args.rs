@@ -1,6 +1,8 @@
 //! The command's arguments, as clap reads them, with the help texts.
 
 use crate::Python;
+use crate::tools::check::Status;
+use crate::tools::clean::REMOVABLE;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::prelude::rust_2024::*;
@@ -65,6 +67,10 @@ pub enum Command {
     /// Rewrite .pyc files so their bytes depend only on their value (reproducible builds).
     #[command(long_about = NORMALIZE_ABOUT, after_help = NORMALIZE_EXIT_STATUS)]
     Normalize(NormalizeArgs),
+    /// Remove the caches importlib would refuse or rewrite (stale, orphan, truncated, corrupt, ...);
+    /// never an ok one.
+    #[command(long_about = CLEAN_ABOUT, after_help = CLEAN_EXIT_STATUS)]
+    Clean(CleanArgs),
 }
 
 const DIS_ABOUT: &str = "\
@@ -76,6 +82,25 @@ the exception table (3.11+). On a damaged file, everything that decodes is shown
 Every version CPython and PyPy wrote is read with its own opcodes; GraalPy's, RustPython's and
 Dropbox's bytecodes are not disassembled. With --json, one object: {\"header\", \"opcodes\" (the
 opcode set read with), \"code\": [...], \"error\"}; the README documents it.";
+
+const CLEAN_ABOUT: &str = "\
+Removes the .pyc and .pyo files under the given paths that importlib would refuse or rewrite: those that
+pyc check calls stale, orphan, truncated, corrupt, unknown-magic, tag-mismatch or incomplete-write
+(--only chooses among them). An ok file is never removed, nor a changing or unreadable one.
+
+Each file is read once, without following a symbolic link at its name, and judged as pyc check judges
+it; just before it is removed, it is checked to be still the file that was read (device, inode, size,
+mtime), so a cache that a writer replaced or rewrote in the meantime is left alone.
+
+Prints one line per file with a problem (removed, would remove, kept) and a summary; with --json, one
+JSON object per file (pyc check's, with \"action\" and \"action_error\") and a summary object.";
+
+const CLEAN_EXIT_STATUS: &str = "\
+Exit status:
+  0  nothing is left that should go
+  1  a file would be removed (--dry-run), could not be removed, or could not be judged (changing,
+     unreadable); or there was nothing to clean
+  2  usage error (bad arguments)";
 
 const NORMALIZE_ABOUT: &str = "\
 Rewrites each .pyc file so that its bytes depend only on its value, not on the reference counts of the
@@ -98,7 +123,7 @@ Exit status:
 #[derive(Args)]
 pub struct CheckArgs {
     /// Files and directories; directories are walked for *.pyc and *.pyo files.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "pycache_prefix", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Print JSON Lines: one object per file (path, status, python, implementation, magic,
     /// invalidation, source, message, error, bytes), then one summary object without a "path" key.
@@ -117,6 +142,55 @@ pub struct CheckArgs {
     /// Check with this many threads [default: one per core; at most four per core].
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Caches under DIR were written with -X pycache_prefix=DIR (PYTHONPYCACHEPREFIX): DIR/SRC/NAME.TAG.pyc
+    /// is the cache of /SRC/NAME.py, as importlib lays them out. Without a PATH, DIR is checked.
+    #[arg(long, value_name = "DIR")]
+    pub pycache_prefix: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    /// The paths to walk: those given, or the pycache prefix alone.
+    pub fn walked(&self) -> Vec<PathBuf> {
+        match (&self.pycache_prefix, self.paths.is_empty()) {
+            (Some(prefix), true) => vec![prefix.clone()],
+            _ => self.paths.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct CleanArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
+    /// List what would be removed; remove nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Remove files of these statuses only (comma-separated): stale, orphan, truncated, corrupt,
+    /// unknown-magic, tag-mismatch, incomplete-write [default: all of them].
+    #[arg(long, value_name = "STATUS,...", value_delimiter = ',', value_parser = removable)]
+    pub only: Vec<Status>,
+}
+
+/// A status `pyc clean` may remove, by name.
+fn removable(name: &str) -> Result<Status, String> {
+    let names = || {
+        REMOVABLE
+            .iter()
+            .map(|status| status.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match REMOVABLE.iter().find(|status| status.name() == name) {
+        Some(&status) => Ok(status),
+        None if Status::ALL.iter().any(|status| status.name() == name) => Err(format!(
+            "files that are {name} are never removed; the statuses that are: {}",
+            names()
+        )),
+        None => Err(format!(
+            "no status is called {name}; removable: {}",
+            names()
+        )),
+    }
 }
 
 #[derive(Args)]

@@ -1,5 +1,5 @@
-//! The `pyc` command (feature `cli`): check cache trees against their sources, show headers, dump
-//! objects, normalize. [`run`] is the whole command, so that the binary and the Python package's
+//! The `pyc` command (feature `cli`): check cache trees against their sources, remove the bad caches,
+//! show headers, dump objects, normalize. [`run`] is the whole command, so that the binary and the Python package's
 //! console script are the same program.
 //!
 //! A thin shell over the library, the top layer: argument parsing, walking, threads, printing and exit
@@ -13,6 +13,7 @@ use std::prelude::rust_2024::*;
 
 mod args;
 mod check;
+mod clean;
 mod output;
 
 use self::args::{Cli, Command, DisArgs, DumpArgs, InfoArgs, NormalizeArgs};
@@ -49,6 +50,7 @@ where
         Command::Dump(args) => run_dump(&args, &mut out),
         Command::Dis(args) => run_dis(&args, &mut out),
         Command::Normalize(args) => run_normalize(&args, &mut out),
+        Command::Clean(args) => clean::run(&args, &mut out),
     };
     match result.and_then(|code| out.flush().map(|()| code)) {
         Ok(code) => code,

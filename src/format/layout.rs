@@ -416,6 +416,16 @@ const RUSTPYTHON: [Field; 19] = [
     f("co_exceptiontable", Bytes),
 ];
 
+/// A bit of `co_localspluskinds` (CPython 3.11 and later): the name is a local variable (arguments
+/// included); CPython's `co_varnames` lists these names.
+pub const CO_FAST_LOCAL: u8 = 0x20;
+/// A bit of `co_localspluskinds`: the name is a cell variable, captured by a nested function (an
+/// argument may be both); CPython's `co_cellvars` lists these names.
+pub const CO_FAST_CELL: u8 = 0x40;
+/// A bit of `co_localspluskinds`: the name is a free variable, from an enclosing function; CPython's
+/// `co_freevars` lists these names.
+pub const CO_FAST_FREE: u8 = 0x80;
+
 /// The most integer fields any layout has (GraalPy's `C`).
 pub(crate) const MAX_INTS: usize = 13;
 

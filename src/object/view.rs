@@ -879,6 +879,23 @@ impl<'o, 'a> Code<'o, 'a> {
         self.get("co_localspluskinds")?.as_bytes()
     }
 
+    /// The positions in `co_localsplusnames` of the names whose kind in `co_localspluskinds` has a bit
+    /// of `kind`, in order: CPython 3.11 and later derive `co_varnames` from them with
+    /// [`CO_FAST_LOCAL`](crate::format::layout::CO_FAST_LOCAL), `co_cellvars` with
+    /// [`CO_FAST_CELL`](crate::format::layout::CO_FAST_CELL) and `co_freevars` with
+    /// [`CO_FAST_FREE`](crate::format::layout::CO_FAST_FREE), and `co_nlocals` is the number of
+    /// locals. `None` for a layout without those fields, or a code object cut before them.
+    pub fn localsplus(&self, kind: u8) -> Option<impl Iterator<Item = usize> + use<'a>> {
+        let names = self.localsplusnames()?.len();
+        let kinds = self.localspluskinds()?;
+        let positions = kinds.iter().take(names).enumerate();
+        Some(
+            positions
+                .filter(move |&(_, k)| k & kind != 0)
+                .map(|(i, _)| i),
+        )
+    }
+
     /// The line-number table: `co_lnotab` (1.5 to 3.9, PyPy 3) or `co_linetable` (3.10 and later).
     pub fn line_table(&self) -> Option<&'a [u8]> {
         self.get("co_lnotab")

@@ -199,7 +199,8 @@ pub fn tag_agrees(entry: &MagicEntry, tag: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CacheName {
     /// PEP 3147/488: `DIR/__pycache__/NAME.TAG.pyc` or `NAME.TAG.opt-N.pyc`, the file importlib's
-    /// `cache_from_source` gives for the source `DIR/NAME.py` (NAME may hold dots of its own).
+    /// `cache_from_source` gives for the source `DIR/NAME.py` (NAME may hold dots of its own); or the
+    /// same name under a pycache prefix ([`CacheName::in_prefix`]).
     Pycache {
         /// The cache tag (`cpython-311`).
         tag: String,
@@ -208,7 +209,8 @@ pub enum CacheName {
         /// Where the source is: `DIR/NAME.py`.
         source: PathBuf,
     },
-    /// A file in `__pycache__` whose name is not `NAME.TAG[.opt-N].pyc`: importlib never loads it.
+    /// A file in `__pycache__` (or under a pycache prefix) whose name is not `NAME.TAG[.opt-N].pyc`:
+    /// importlib never loads it.
     BadPycache,
     /// Anything outside `__pycache__`: the legacy `NAME.pyc` (or `.pyo`) beside `NAME.py`, loaded without
     /// a source when there is none. A `NAME.TAG.pyc` outside `__pycache__` (a `pycache_prefix` tree)
@@ -237,9 +239,35 @@ fn source_name(name: &OsStr) -> OsString {
     source
 }
 
+/// A cache file's name read from the right, as importlib's `cache_from_source` writes it for the source
+/// `NAME.py`: the extension, an optional `opt-N`, the tag, and all the rest (dots included) as `NAME`.
+/// `None` for a name that has no tag (`m.pyc`).
+///
+/// From the right, because importlib reads caches only that way. The loader never parses a cache's name:
+/// `SourceLoader.get_code` computes it from the source (`cache_from_source("__phello__.foo.py")` is
+/// `__pycache__/__phello__.foo.cpython-310.pyc`), reads it and takes it as current when its header
+/// agrees with the source, as CPython 3.8, 3.10 and 3.13 do for `a.b.py` (its loader then reads the
+/// cache alone, and the source too once the source is touched). Only `source_from_cache` parses from
+/// the left, by counting dots, and refuses that name ("optimization portion of filename does not start
+/// with 'opt-'"): compileall and the importer never call it.
+fn tagged(file_name: &OsStr) -> Option<(&OsStr, String, Option<String>)> {
+    let (rest, _extension) = split_last(file_name)?;
+    let (rest, last) = split_last(rest)?;
+    let last = last.to_string_lossy();
+    if is_opt(&last) {
+        let (name, tag) = split_last(rest)?;
+        return Some((
+            name,
+            tag.to_string_lossy().into_owned(),
+            Some(last.into_owned()),
+        ));
+    }
+    Some((rest, last.into_owned(), None))
+}
+
 impl CacheName {
-    /// Reads the layout from a path, as importlib's `cache_from_source` lays names out: from the right,
-    /// the extension, an optional `opt-N`, the tag, and the rest as the source's name.
+    /// Reads the layout from a path, as importlib's `cache_from_source` lays names out (see [`tagged`]):
+    /// from the right, the extension, an optional `opt-N`, the tag, and the rest as the source's name.
     pub fn of(path: &Path) -> CacheName {
         let dir = path.parent().unwrap_or(Path::new(""));
         let Some(file_name) = path.file_name() else {
@@ -248,29 +276,10 @@ impl CacheName {
                 source: path.with_extension("py"),
             };
         };
-        let tagged = split_last(file_name).and_then(|(rest, _extension)| {
-            let (rest, last) = split_last(rest)?;
-            let last = last.to_string_lossy();
-            if is_opt(&last) {
-                let (name, tag) = split_last(rest)?;
-                return Some((
-                    name,
-                    tag.to_string_lossy().into_owned(),
-                    Some(last.into_owned()),
-                ));
-            }
-            Some((rest, last.into_owned(), None))
-        });
+        let tagged = tagged(file_name);
         if dir.file_name() == Some(OsStr::new("__pycache__")) {
             let source_dir = dir.parent().unwrap_or(Path::new(""));
-            return match tagged {
-                Some((name, tag, optimization)) => CacheName::Pycache {
-                    tag,
-                    optimization,
-                    source: source_dir.join(source_name(name)),
-                },
-                None => CacheName::BadPycache,
-            };
+            return CacheName::in_cache_dir(tagged, source_dir);
         }
         match tagged {
             Some((name, tag, _)) if looks_like_tag(&tag) => CacheName::Legacy {
@@ -281,6 +290,37 @@ impl CacheName {
                 tag: None,
                 source: path.with_extension("py"),
             },
+        }
+    }
+
+    /// Reads the layout of a file under a `sys.pycache_prefix` tree (`-X pycache_prefix=PREFIX`,
+    /// `PYTHONPYCACHEPREFIX`), or `None` when `path` is not under `prefix`. There, importlib's
+    /// `cache_from_source` puts the cache of `/DIR/NAME.py` at `PREFIX/DIR/NAME.TAG.pyc`: the source's
+    /// directory made absolute (joined to the working directory, `..` kept), its root dropped, under the
+    /// prefix; `source_from_cache` strips the prefix as a string. So does this: both paths are made
+    /// absolute as importlib makes them and compared component by component, without resolving links.
+    pub fn in_prefix(path: &Path, prefix: &Path) -> Option<CacheName> {
+        let path = std::path::absolute(path).ok()?;
+        let prefix = std::path::absolute(prefix).ok()?;
+        let relative = path.strip_prefix(&prefix).ok()?;
+        let file_name = relative.file_name()?;
+        let source_dir = Path::new(std::path::MAIN_SEPARATOR_STR).join(relative.parent()?);
+        Some(CacheName::in_cache_dir(tagged(file_name), &source_dir))
+    }
+
+    /// The name of a file in a directory where importlib writes only `NAME.TAG[.opt-N].pyc` names, for
+    /// sources in `source_dir`.
+    fn in_cache_dir(
+        tagged: Option<(&OsStr, String, Option<String>)>,
+        source_dir: &Path,
+    ) -> CacheName {
+        match tagged {
+            Some((name, tag, optimization)) => CacheName::Pycache {
+                tag,
+                optimization,
+                source: source_dir.join(source_name(name)),
+            },
+            None => CacheName::BadPycache,
         }
     }
 
@@ -423,9 +463,16 @@ impl Report {
             Problem::File { path, error } => {
                 write!(out, "{status}: source {}: {error}", path.display())
             }
-            Problem::TagMismatch { tag: None } => out.write_str(
-                "tag-mismatch: in __pycache__ but not named NAME.TAG.pyc or NAME.TAG.opt-N.pyc",
-            ),
+            Problem::TagMismatch { tag: None } => {
+                let place = match self.path.parent().and_then(Path::file_name) {
+                    Some(dir) if dir == "__pycache__" => "in __pycache__",
+                    _ => "under the pycache prefix",
+                };
+                write!(
+                    out,
+                    "tag-mismatch: {place} but not named NAME.TAG.pyc or NAME.TAG.opt-N.pyc"
+                )
+            }
             Problem::TagMismatch { tag: Some(tag) } => self.write_tag_mismatch(&mut out, tag),
             Problem::Orphan {
                 source,
@@ -508,7 +555,14 @@ impl Report {
     /// Writes one JSON object (no newline): `path`, `status`, `python`, `implementation`, `magic`,
     /// `invalidation`, `source`, `message`, `error`, `bytes`; `null` where there is nothing to say.
     pub fn write_json(&self, out: &mut impl Write) -> fmt::Result {
-        out.write_str("{\"path\":")?;
+        out.write_char('{')?;
+        self.write_json_members(out)?;
+        out.write_char('}')
+    }
+
+    /// The members of [`Report::write_json`]'s object, without the braces, for objects that say more.
+    pub fn write_json_members(&self, out: &mut impl Write) -> fmt::Result {
+        out.write_str("\"path\":")?;
         json::write_str(out, &self.path.to_string_lossy())?;
         out.write_str(",\"status\":")?;
         json::write_str(out, self.status().name())?;
@@ -545,7 +599,7 @@ impl Report {
             Some(Problem::File { path, error }) => write_file_error(out, path, error)?,
             _ => out.write_str("null")?,
         }
-        write!(out, ",\"bytes\":{}}}", self.bytes)
+        write!(out, ",\"bytes\":{}", self.bytes)
     }
 }
 
@@ -618,11 +672,13 @@ fn deep_check(data: &[u8]) -> Result<(), Error> {
 }
 
 /// How files are checked.
-#[derive(Copy, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub struct Checker {
     sources: bool,
     follow: bool,
     deep: bool,
+    /// The pycache prefix, absolute.
+    prefix: Option<PathBuf>,
 }
 
 impl Default for Checker {
@@ -638,6 +694,7 @@ impl Checker {
             sources: true,
             follow: true,
             deep: false,
+            prefix: None,
         }
     }
 
@@ -665,26 +722,47 @@ impl Checker {
         self
     }
 
+    /// Caches under `prefix` are read as importlib lays out a `sys.pycache_prefix` tree
+    /// ([`CacheName::in_prefix`]), each compared with its source outside the tree. The prefix is made
+    /// absolute against the working directory now, as Python does when it writes there.
+    pub fn pycache_prefix(mut self, prefix: &Path) -> io::Result<Checker> {
+        self.prefix = Some(std::path::absolute(prefix)?);
+        Ok(self)
+    }
+
     /// Reads and checks the file at `path`. Never fails: a file that cannot be read whole is
     /// [`Status::Unreadable`] or [`Status::Changing`].
     pub fn check_path(&self, path: &Path) -> Report {
         match file::read_pyc(path, self.follow) {
-            Ok(contents) if contents.is_whole() => {
-                let mut report = self.check_bytes(path, &contents.data);
-                report.bytes = contents.size;
-                report
-            }
-            Ok(contents) => Report {
-                path: path.to_path_buf(),
-                bytes: contents.size,
-                header: header::parse(&contents.data, None).ok(),
-                source: None,
-                problem: Some(Problem::Decode(
-                    parse_contents(&contents).err().unwrap_or_else(too_large),
-                )),
-            },
+            Ok(contents) => self.check_contents(path, &contents),
             Err(error) => Report::unreadable(path, error),
         }
+    }
+
+    /// Checks what [`file::read_pyc`] read of the file at `path`.
+    pub fn check_contents(&self, path: &Path, contents: &file::Contents) -> Report {
+        if contents.is_whole() {
+            let mut report = self.check_bytes(path, &contents.data);
+            report.bytes = contents.size;
+            return report;
+        }
+        Report {
+            path: path.to_path_buf(),
+            bytes: contents.size,
+            header: header::parse(&contents.data, None).ok(),
+            source: None,
+            problem: Some(Problem::Decode(
+                parse_contents(contents).err().unwrap_or_else(too_large),
+            )),
+        }
+    }
+
+    /// Where the file at `path` stands: under the pycache prefix, or as its own path tells.
+    fn cache_name(&self, path: &Path) -> CacheName {
+        self.prefix
+            .as_deref()
+            .and_then(|prefix| CacheName::in_prefix(path, prefix))
+            .unwrap_or_else(|| CacheName::of(path))
     }
 
     /// Checks `data`, the contents of the file at `path` (the path decides the name and source checks).
@@ -718,7 +796,7 @@ impl Checker {
             report.problem = Some(Problem::Decode(error));
             return report;
         }
-        let name = CacheName::of(path);
+        let name = self.cache_name(path);
         let tag_ok = match (&name, header.entry) {
             (CacheName::BadPycache, _) => false,
             (name, Some(entry)) => name.tag().is_none_or(|tag| tag_agrees(entry, tag)),
@@ -869,7 +947,14 @@ impl Summary {
     /// Writes the closing JSON object (no newline, and no `path` key, unlike the file lines):
     /// `{"counts":{"ok":N,...every status},"files":N,"bytes":N,"seconds":S}`.
     pub fn write_json(&self, out: &mut impl Write, seconds: f64) -> fmt::Result {
-        out.write_str("{\"counts\":{")?;
+        out.write_char('{')?;
+        self.write_json_members(out, seconds)?;
+        out.write_char('}')
+    }
+
+    /// The members of [`Summary::write_json`]'s object, without the braces, for objects that say more.
+    pub fn write_json_members(&self, out: &mut impl Write, seconds: f64) -> fmt::Result {
+        out.write_str("\"counts\":{")?;
         for (i, status) in Status::ALL.into_iter().enumerate() {
             if i > 0 {
                 out.write_char(',')?;
@@ -878,7 +963,7 @@ impl Summary {
         }
         write!(
             out,
-            "}},\"files\":{},\"bytes\":{},\"seconds\":{seconds:.6}}}",
+            "}},\"files\":{},\"bytes\":{},\"seconds\":{seconds:.6}",
             self.files, self.bytes
         )
     }
@@ -999,6 +1084,29 @@ mod tests {
                 },
                 "{file}"
             );
+        }
+    }
+
+    #[test]
+    fn a_cache_under_the_pycache_prefix_names_its_source_from_the_root() {
+        let prefix = Path::new("/prefix");
+        let name = CacheName::in_prefix(
+            Path::new("/prefix/usr/lib/a.b.cpython-311.opt-1.pyc"),
+            prefix,
+        );
+        assert_eq!(
+            name,
+            Some(CacheName::Pycache {
+                tag: "cpython-311".into(),
+                optimization: Some("opt-1".into()),
+                source: PathBuf::from("/usr/lib/a.b.py"),
+            })
+        );
+        let untagged = CacheName::in_prefix(Path::new("/prefix/usr/m.pyc"), prefix);
+        assert_eq!(untagged, Some(CacheName::BadPycache));
+        // Components, not characters: `/prefixes` is not under `/prefix`.
+        for outside in ["/prefixes/usr/m.cpython-311.pyc", "/usr/m.cpython-311.pyc"] {
+            assert_eq!(CacheName::in_prefix(Path::new(outside), prefix), None);
         }
     }
 

@@ -7,7 +7,8 @@
 //! decided, and compares the handle's metadata before and after: a file that changed while it was read
 //! is read again, a few times, and then reported as changing, never handed on as if it were whole.
 //! Writes go to a new file of an unpredictable name, created exclusively beside the target, and are
-//! renamed over it.
+//! renamed over it. A removal removes only the file that was read, never one a writer put in its place
+//! since ([`remove_if_same`]).
 
 use crate::base::limits::MAX_INPUT;
 use std::fs::{self, File, Metadata};
@@ -60,6 +61,39 @@ pub struct Contents {
     pub data: Vec<u8>,
     /// The file's size.
     pub size: u64,
+    /// Which file was read, as its handle said while the read held still: what
+    /// [`remove_if_same`] compares before it removes anything.
+    pub identity: Identity,
+}
+
+/// Which file a handle or a path is, and in what state: its device and inode, its size and its
+/// modification time. Two looks that give the same identity saw the same file, not rewritten in
+/// between (a writer that replaces a file, as importlib does, makes a new inode; one that rewrites it in
+/// place changes its mtime or its size).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// Device and inode; `None` where the platform does not tell them.
+    node: Option<(u64, u64)>,
+    size: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Identity {
+    /// The identity that `metadata` (of a handle, or of a path not followed) describes.
+    pub fn of(metadata: &Metadata) -> Identity {
+        #[cfg(unix)]
+        let node = {
+            use std::os::unix::fs::MetadataExt;
+            Some((metadata.dev(), metadata.ino()))
+        };
+        #[cfg(not(unix))]
+        let node = None;
+        Identity {
+            node,
+            size: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
 }
 
 impl Contents {
@@ -151,12 +185,12 @@ impl Stamp {
 
 /// Runs `read` over the whole of `file` (from its start) until its metadata is the same before and
 /// after and `read` took exactly the size the metadata gave; at most [`READ_ATTEMPTS`] times, waiting a
-/// little longer after each.
+/// little longer after each. Returns what `read` made with the metadata of the attempt that held still.
 fn read_stable<T>(
     file: &mut File,
     mut metadata: Metadata,
     mut read: impl FnMut(&mut File, u64) -> io::Result<(T, u64)>,
-) -> Result<T, FileError> {
+) -> Result<(T, Metadata), FileError> {
     for attempt in 0..READ_ATTEMPTS {
         if attempt > 0 {
             std::thread::sleep(Duration::from_millis(10 << attempt));
@@ -165,9 +199,9 @@ fn read_stable<T>(
         let before = Stamp::of(&metadata);
         file.seek(SeekFrom::Start(0))?;
         let (value, taken) = read(file, before.len)?;
-        let after = Stamp::of(&file.metadata()?);
-        if before == after && taken == before.len {
-            return Ok(value);
+        let after = file.metadata()?;
+        if before == Stamp::of(&after) && taken == before.len {
+            return Ok((value, after));
         }
     }
     Err(FileError::Changing)
@@ -182,9 +216,14 @@ pub fn read_pyc(path: &Path, follow: bool) -> Result<Contents, FileError> {
     if size > MAX_INPUT as u64 {
         let mut data = Vec::with_capacity(HEAD);
         (&mut file).take(HEAD as u64).read_to_end(&mut data)?;
-        return Ok(Contents { data, size });
+        let identity = Identity::of(&metadata);
+        return Ok(Contents {
+            data,
+            size,
+            identity,
+        });
     }
-    let data = read_stable(&mut file, metadata, |file, size| {
+    let (data, metadata) = read_stable(&mut file, metadata, |file, size| {
         // The metadata bounds the allocation and the read; a file that grew reads one byte more, which
         // tells it changed.
         // A file that grew past the limit since it was opened reads no further than the limit, and so
@@ -197,7 +236,12 @@ pub fn read_pyc(path: &Path, follow: bool) -> Result<Contents, FileError> {
     })?;
     // The attempt that held still read the whole file, at the size it had then.
     let size = data.len() as u64;
-    Ok(Contents { data, size })
+    let identity = Identity::of(&metadata);
+    Ok(Contents {
+        data,
+        size,
+        identity,
+    })
 }
 
 /// Feeds the regular file at `path` (links followed) a block at a time through `consume`, into a state
@@ -215,7 +259,7 @@ pub fn stream<T>(
         return Err(FileError::TooLarge(metadata.len()));
     }
     let mut block = std::vec![0; 64 * 1024];
-    read_stable(&mut file, metadata, |file, size| {
+    let (state, _) = read_stable(&mut file, metadata, |file, size| {
         let mut state = start();
         let mut taken = 0u64;
         // One byte past the size tells a file that grew.
@@ -231,7 +275,8 @@ pub fn stream<T>(
                 Err(error) => return Err(error),
             }
         }
-    })
+    })?;
+    Ok(state)
 }
 
 /// Writes `data` to a new file of an unpredictable name created exclusively beside `path` (so no link
@@ -264,4 +309,54 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     temporary.as_file().sync_all()?;
     temporary.persist(path).map_err(|error| error.error)?;
     Ok(())
+}
+
+/// What [`remove_if_same`] did.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// The file was the one expected, and is gone.
+    Removed,
+    /// Another file, or the same one rewritten, was at the path: it is left as it was.
+    Changed,
+}
+
+/// Removes the file at `path` only if it is still the file `identity` describes (the one that was read
+/// and judged), so that a file a writer replaced or rewrote meanwhile is left alone. No link is followed:
+/// a symbolic link at `path` is a file of its own, never the one expected.
+///
+/// A look at the path (`lstat`) first leaves a file that already changed untouched. Then, since a
+/// writer may still replace the file between any look and an unlink, the file is taken out of the way
+/// before the last look: renamed into a new directory of an unpredictable name that only this process
+/// may write in, created beside it, looked at there, and removed only if it is the one expected. A file
+/// that turns out to be another is put back with a hard link, which never replaces a file a writer put
+/// at the path in the meantime (if one did, the one taken is older than it, and is dropped as a rename
+/// over it would have dropped it); where hard links fail, with a rename. Meanwhile the path is briefly
+/// empty, which importlib takes for a missing cache. Should the process die in between, the file is
+/// left in the `.pyc-clean-*` directory beside the path, named `held`.
+pub fn remove_if_same(path: &Path, identity: &Identity) -> io::Result<Removal> {
+    if Identity::of(&fs::symlink_metadata(path)?) != *identity {
+        return Ok(Removal::Changed);
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let hold = tempfile::Builder::new()
+        .prefix(".pyc-clean-")
+        .tempdir_in(dir)?;
+    let held = hold.path().join("held");
+    fs::rename(path, &held)?;
+    let same = fs::symlink_metadata(&held).map(|metadata| Identity::of(&metadata) == *identity);
+    if let Ok(true) = same {
+        fs::remove_file(&held)?;
+        hold.close()?;
+        return Ok(Removal::Removed);
+    }
+    match fs::hard_link(&held, path) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(_) => fs::rename(&held, path)?,
+    }
+    hold.close()?;
+    same.map(|_| Removal::Changed)
 }
