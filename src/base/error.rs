@@ -314,8 +314,9 @@ impl fmt::Display for Error {
         if let ErrorKind::Truncated { needed, left } = self.0.kind {
             let unit = if needed == 1 { "byte" } else { "bytes" };
             write!(f, " (needs {needed} {unit}, {left} left")?;
-            // A length field that claims more than the whole input: damage, more likely than a cut.
-            if needed > self.0.offset.saturating_add(left) {
+            // A length field that claims more than the whole input: damage, more likely than a cut
+            // (fixed-width reads are at most 16 bytes; one of those past the end is a plain cut).
+            if needed > 16 && needed > self.0.offset.saturating_add(left) {
                 f.write_str(", more than the whole input holds")?;
             }
             f.write_str(")")?;
@@ -395,6 +396,19 @@ mod tests {
         assert_eq!(
             format!("{error}"),
             "truncated at byte 100 while reading co_consts: str payload (needs 8323088 bytes, 656 left, more than the whole input holds)"
+        );
+    }
+
+    #[test]
+    fn a_fixed_width_read_past_the_end_is_a_plain_cut() {
+        let context = Context {
+            path: alloc::vec![],
+            what: "magic",
+        };
+        let kind = ErrorKind::Truncated { needed: 4, left: 0 };
+        assert_eq!(
+            format!("{}", Error::new(kind, 0, context)),
+            "truncated at byte 0 while reading magic (needs 4 bytes, 0 left)"
         );
     }
 
