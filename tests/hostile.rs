@@ -199,9 +199,12 @@ fn nesting_deeper_than_cpython_allows_hits_the_depth_limit() {
         &data,
         ErrorKind::DepthLimit(2000),
         4000,
-        &format!("{}: type code", "[0]".repeat(2000)),
+        // The message shows the path's ends; the error holds all of it.
+        &format!("{0}...(1984 steps)...{0}: type code", "[0]".repeat(8)),
         "recursion limit exceeded",
     );
+    let error = pycmarshal::parse_marshal(&data).unwrap_err();
+    assert_eq!(error.context().path.len(), 2000);
     // One level less loads, here as in CPython.
     assert!(pycmarshal::parse_marshal(&data[2..]).is_ok());
     assert_eq!(python3_loads(&data[2..]), Ok(()));

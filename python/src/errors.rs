@@ -54,5 +54,7 @@ pub fn file_exception(py: Python<'_>, error: &FileError, filename: &Path) -> PyE
             }
         }
     }
-    PyOSError::new_err((error.to_string(), filename))
+    // No error number, so the message names the file (with `filename` set, `OSError` would print
+    // `[Errno None]` before it; with two arguments, the message as the error number).
+    PyOSError::new_err(format!("{}: {error}", filename.to_string_lossy()))
 }

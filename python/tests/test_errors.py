@@ -115,8 +115,9 @@ def test_a_file_that_cannot_be_read_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError) as caught:
         pycmarshal.load(str(tmp_path / "missing.pyc"))
     assert caught.value.filename == str(tmp_path / "missing.pyc")
-    with pytest.raises(OSError):
+    with pytest.raises(OSError) as caught:
         pycmarshal.load(str(tmp_path))
+    assert str(caught.value) == f"{tmp_path}: not a regular file (a directory)"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
@@ -128,7 +129,8 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     worker.start()
     worker.join(10)
     assert outcome, "load blocked on a FIFO"
-    assert isinstance(outcome[0], OSError) and "not a regular file" in str(outcome[0])
+    assert isinstance(outcome[0], OSError)
+    assert str(outcome[0]) == f"{fifo}: not a regular file (a FIFO)"
 
 
 def load_error(path):

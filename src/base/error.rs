@@ -222,18 +222,39 @@ pub struct Context {
     pub what: &'static str,
 }
 
+/// The steps a message shows at each end of a long path; the middle is counted, not printed, so that
+/// a value nested 2,000 deep does not make a 6,000-character message (the offset locates it).
+const PATH_ENDS: usize = 8;
+
 impl fmt::Display for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut instruction = None;
-        for (i, step) in self.path.iter().enumerate() {
-            match step {
-                Step::Field(name) if i == 0 => f.write_str(name)?,
-                Step::Field(name) => write!(f, ".{name}")?,
-                Step::Index(n) => write!(f, "[{n}]")?,
-                Step::Key(n) => write!(f, "[key {n}]")?,
-                Step::Value(n) => write!(f, "[value {n}]")?,
-                Step::Instruction(name) => instruction = Some(*name),
+        let shown = self
+            .path
+            .iter()
+            .filter(|step| !matches!(step, Step::Instruction(_)))
+            .count();
+        let elided = PATH_ENDS..shown.saturating_sub(PATH_ENDS);
+        let mut i = 0;
+        for step in &self.path {
+            if let Step::Instruction(name) = step {
+                instruction = Some(*name);
+                continue;
             }
+            if elided.start == i && !elided.is_empty() {
+                write!(f, "...({} steps)...", elided.len())?;
+            }
+            if !elided.contains(&i) {
+                match step {
+                    Step::Field(name) if i == 0 => f.write_str(name)?,
+                    Step::Field(name) => write!(f, ".{name}")?,
+                    Step::Index(n) => write!(f, "[{n}]")?,
+                    Step::Key(n) => write!(f, "[key {n}]")?,
+                    Step::Value(n) => write!(f, "[value {n}]")?,
+                    Step::Instruction(_) => {}
+                }
+            }
+            i += 1;
         }
         if !self.path.is_empty() {
             f.write_str(": ")?;
@@ -396,6 +417,20 @@ mod tests {
         assert_eq!(
             format!("{error}"),
             "truncated at byte 100 while reading co_consts: str payload (needs 8323088 bytes, 656 left, more than the whole input holds)"
+        );
+    }
+
+    #[test]
+    fn a_long_path_shows_its_ends_and_counts_its_middle() {
+        let mut path = alloc::vec![Step::Field("co_consts")];
+        path.extend((0..2000).map(Step::Index));
+        let context = Context {
+            path,
+            what: "type code",
+        };
+        assert_eq!(
+            format!("{context}"),
+            "co_consts[0][1][2][3][4][5][6]...(1985 steps)...[1992][1993][1994][1995][1996][1997][1998][1999]: type code"
         );
     }
 
