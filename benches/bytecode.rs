@@ -8,6 +8,11 @@
 //! `dis.get_instructions` of every code object with the garbage collector off. Both report wall time
 //! and the thread's CPU time (this machine is shared: CPU time is the steadier figure), and the ratios
 //! are printed last.
+//!
+//! Then what `pyc check --deep` spends over `pyc check`, in the same run and on the same bytes: the
+//! skim that `check` does (`validate_pyc`), the parse `--deep` needs to reach each code object
+//! (`parse_pyc`), the verification of every code object (`verify_all`), and, as its floor, a walk that
+//! only steps over every instruction by its opcode's size, the least any bytecode check must do.
 
 mod support;
 
@@ -17,6 +22,32 @@ use std::process::Command;
 use std::time::Instant;
 
 const ROUNDS: usize = 15;
+
+/// Best wall and thread CPU time of `ROUNDS` runs of `f`, in seconds.
+fn best_of(mut f: impl FnMut()) -> (f64, f64) {
+    let (mut wall, mut cpu) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..ROUNDS {
+        let (start, start_cpu) = (Instant::now(), thread_cpu());
+        f();
+        wall = wall.min(start.elapsed().as_secs_f64());
+        if let (Some(a), Some(b)) = (start_cpu, thread_cpu()) {
+            cpu = cpu.min(b - a);
+        }
+    }
+    (wall, cpu)
+}
+
+/// The floor of a bytecode check: every instruction stepped over by its opcode's size (wordcode and
+/// inline caches of 3.6+), an undefined opcode counted, nothing resolved.
+fn walk_floor(code: &[u8], sizes: &[u8; 256]) -> usize {
+    let (mut at, mut undefined) = (0, 0);
+    while let Some(&op) = code.get(at) {
+        let size = sizes[usize::from(op)];
+        undefined += usize::from(size == 0);
+        at += usize::from(size.max(2));
+    }
+    undefined + at
+}
 
 /// The thread's CPU time in seconds, from `/proc/thread-self/schedstat` (Linux); `None` elsewhere.
 fn thread_cpu() -> Option<f64> {
@@ -65,6 +96,7 @@ fn main() {
         rust_cpu * 1e3,
         rust_cpu * 1e9 / count as f64
     );
+    deep_breakdown(&files, &pycs, &codes);
     let list = dir.join("bytecode-bench-files.txt");
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     std::fs::write(&list, names.join("\n")).unwrap();
@@ -96,5 +128,72 @@ fn main() {
         py_wall / rust_wall,
         py_cpu / rust_cpu,
         result["instructions"]
+    );
+}
+
+/// What `check --deep` adds to `check`, part by part, on the same files.
+fn deep_breakdown(
+    files: &[Vec<u8>],
+    pycs: &[pycmarshal::Pyc<'_>],
+    codes: &[pycmarshal::Code<'_, '_>],
+) {
+    let options = pycmarshal::Options::new();
+    let validate = best_of(|| {
+        for data in files {
+            let _ = black_box(options.validate_pyc(data));
+        }
+    });
+    let parse = best_of(|| {
+        for data in files {
+            let _ = black_box(options.parse_pyc(data));
+        }
+    });
+    let verify = best_of(|| {
+        for pyc in pycs {
+            if let Some(root) = pyc.objects.root() {
+                let _ = black_box(pycmarshal::tools::dis::verify_all(root));
+            }
+        }
+    });
+    // Sizes of the first code object's version (the stdlib is one version).
+    let mut sizes = [0u8; 256];
+    if let Some(set) = codes.first().and_then(|code| code.opcodes().ok()) {
+        for (size, op) in sizes.iter_mut().zip(set.ops.iter()) {
+            if op.name.is_some() {
+                *size = 2 + 2 * op.caches;
+            }
+        }
+    }
+    let bytecode: Vec<&[u8]> = codes.iter().filter_map(|code| code.bytecode()).collect();
+    let floor = best_of(|| {
+        for code in &bytecode {
+            black_box(walk_floor(code, &sizes));
+        }
+    });
+    let row = |name: &str, (wall, cpu): (f64, f64)| {
+        println!(
+            "  {name:<44} best {:7.1} ms wall, {:7.1} ms thread CPU ({:.2}x the skim's CPU)",
+            wall * 1e3,
+            cpu * 1e3,
+            cpu / validate.1
+        );
+    };
+    println!(
+        "check --deep, part by part ({} files, {} code objects, {} bytes of bytecode):",
+        files.len(),
+        codes.len(),
+        bytecode.iter().map(|code| code.len()).sum::<usize>()
+    );
+    row("skim (validate_pyc: what check does)", validate);
+    row("parse (parse_pyc: what --deep needs first)", parse);
+    row("verify_all of every code object", verify);
+    row("floor: step over every instruction", floor);
+    row(
+        "--deep today: parse + verify",
+        (parse.0 + verify.0, parse.1 + verify.1),
+    );
+    row(
+        "--deep at the least: skim + floor",
+        (validate.0 + floor.0, validate.1 + floor.1),
     );
 }
