@@ -169,7 +169,7 @@ impl<'o, 'a> Bytecode<'o, 'a> for Code<'o, 'a> {
         let code_base = code.and_then(|c| c.payload_offset()).unwrap_or(0);
         let handlers = self.get("co_exceptiontable").map(|field| {
             let base = field.payload_offset().unwrap_or(0);
-            (self.exception_table(), base)
+            (field.as_bytes().unwrap_or_default(), base)
         });
         let lines = table(self).filter(|t| t.format != LineTable::Missing);
         verify::verify(
