@@ -191,7 +191,6 @@ fn within_promises(name: &str, data: &[u8], levels: usize) {
 /// A 3.11 location table may claim up to eight code units a byte (`0xff`: eight units, no
 /// position), whatever `co_code` holds: the positions of code that is not there cost nothing.
 #[test]
-#[ignore = "FINDING(memory)"]
 fn a_location_table_claiming_more_code_than_there_is_costs_nothing() {
     let python = support::python3();
     if python.python().minor < 11 {
@@ -207,7 +206,6 @@ fn a_location_table_claiming_more_code_than_there_is_costs_nothing() {
 /// A location table of one-byte entries, one a code unit, each with a line of its own: the listing
 /// keeps what it shows, not more.
 #[test]
-#[ignore = "FINDING(memory)"]
 fn a_location_table_of_one_byte_entries_stays_within_the_bound() {
     let python = support::python3();
     if python.python().minor < 11 {
@@ -227,7 +225,6 @@ co = compile('x = 1', 'f', 'exec').replace(co_code=code, co_consts=(None,), co_n
 /// The API on the same hostile tables: positions are one a code unit of the code there is, and the
 /// ranges and line starts cost what they hold.
 #[test]
-#[ignore = "FINDING(memory)"]
 fn the_table_api_takes_memory_for_the_code_not_for_what_the_table_claims() {
     let python = support::python3();
     if python.python().minor < 11 {
@@ -251,14 +248,21 @@ fn the_table_api_takes_memory_for_the_code_not_for_what_the_table_claims() {
         "positions() of a {}-byte file peaked at {peak} bytes",
         data.len()
     );
-    let calls: [(&str, &dyn Fn()); 3] = [
-        ("lines", &|| drop(code.lines())),
-        ("line_starts", &|| drop(code.line_starts())),
-        ("verify", &|| drop(code.verify())),
+    // `co_lines()` gives the ranges the table claims, past the code too: at most one a byte of the
+    // table, 24 bytes each, in a vector that may have doubled.
+    let calls: [(&str, &dyn Fn(), usize); 3] = [
+        ("lines", &|| drop(code.lines()), 48 * data.len() + 64 * 1024),
+        (
+            "line_starts",
+            &|| drop(code.line_starts()),
+            bound(data.len(), 2),
+        ),
+        ("verify", &|| drop(code.verify()), bound(data.len(), 2)),
     ];
-    for (what, f) in calls {
+    for (what, f, most) in calls {
         let (peak, _) = measure(f);
-        assert!(peak <= bound(data.len(), 2), "{what}: peak {peak} bytes");
+        println!("{what}: peak {peak} bytes");
+        assert!(peak <= most, "{what}: peak {peak} bytes, more than {most}");
     }
 }
 
@@ -298,7 +302,7 @@ co = f.replace(co_code=code, co_varnames=('a' * 60, 'b' * 60), co_consts=(None,)
 
 /// Before 3.6 an instruction without an argument is one byte: the densest code there is.
 #[test]
-#[ignore = "FINDING(memory)"]
+#[ignore = "FINDING(output)"]
 fn one_byte_instructions_stay_within_the_bound() {
     let Some(data) = pyc_2_7(
         "co = types.CodeType(0, 0, 1, 0, b'\\x09' * 200000 + b'd\\x00\\x00S', (None,), (), (), 'f', '<module>', 1, b'')",
@@ -541,7 +545,6 @@ co = compile('x = 1', 'f', 'exec').replace(co_consts=(1, 2, 3, f, None))";
 /// `EXTENDED_ARG` chains: four prefixes make the argument wrap past 32 bits as CPython's does (it
 /// keeps an `int`), and a long chain is a chain of instructions, each its own, not a hang.
 #[test]
-#[ignore = "FINDING(memory)"]
 fn extended_arg_chains_fold_as_the_interpreter_folds_them() {
     let python = support::python3();
     let data = pyc_of(
@@ -652,7 +655,6 @@ co = compile('x = 1', 'f', 'exec').replace(co_code=code, co_names=('g',),
 /// `dis.findlinestarts` (3.8+ stop where the code ends; before, every pair counts), lines saturate
 /// rather than wrap, nothing panics or grows past the bound.
 #[test]
-#[ignore = "FINDING(memory)"]
 fn lnotabs_with_huge_deltas_are_read_as_the_interpreter_reads_them() {
     let build = format!(
         "{REPLACE}
@@ -686,7 +688,6 @@ co = replace(compile('x = 1', 'f', 'exec'), co_firstlineno=1000, co_lnotab=b'\\x
 /// A 3.10 line table of one-byte ranges, a new line each: the listing keeps its line starts and
 /// ranges within the bound.
 #[test]
-#[ignore = "FINDING(memory)"]
 fn a_3_10_line_table_of_one_byte_ranges_stays_within_the_bound() {
     let Some(python) = support::oracle_interpreter("3.10", "one-byte ranges") else {
         return;
