@@ -365,7 +365,6 @@ fn a_co_code_shared_by_many_code_objects_is_not_listed_for_each() {
 /// stands, and finding the code objects among the constants, walk the table once, not once per code
 /// object.
 #[test]
-#[ignore = "FINDING(work)"]
 fn a_long_table_shared_by_many_code_objects_is_walked_once() {
     let python = support::python3();
     let data = pyc_of(

@@ -50,12 +50,13 @@ pub fn write_json_fields(
     let mut error = None;
     let mut values = Values::new(JSON_CAP, render_json);
     let mut names = Values::new(NAME_CAP, render_name);
+    let mut places = Places::default();
     for (i, located) in codes.iter().enumerate() {
         if i > 0 {
             out.write_char(',')?;
         }
         let listing = listing(&codes, i, &set);
-        write_code_json(out, located, &listing, &mut values, &mut names)?;
+        write_code_json(out, located, &listing, &mut values, &mut names, &mut places)?;
         if listing.error.is_some() {
             error = listing.error;
             break;
@@ -75,6 +76,7 @@ fn write_code_json(
     listing: &Listing,
     values: &mut Values,
     names: &mut Values,
+    places: &mut Places,
 ) -> fmt::Result {
     let code = &located.code;
     out.write_str("{\"name\":")?;
@@ -92,7 +94,6 @@ fn write_code_json(
         None => out.write_str("null")?,
     }
     out.write_str(",\"instructions\":[")?;
-    let mut places = Places::default();
     for (i, instruction) in listing.instructions(code).enumerate() {
         if i > 0 {
             out.write_char(',')?;
@@ -112,7 +113,7 @@ fn write_code_json(
             None => out.write_str("null")?,
         }
         out.write_str(",\"argval\":")?;
-        write_argval(out, &instruction.argument, code, values, &mut places)?;
+        write_argval(out, &instruction.argument, code, values, places)?;
         out.write_char('}')?;
     }
     out.write_str("],\"line_starts\":[")?;

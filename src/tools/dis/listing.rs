@@ -24,6 +24,7 @@ pub struct Located<'o, 'a> {
 pub fn code_objects<'o, 'a>(root: Object<'o, 'a>) -> Vec<Located<'o, 'a>> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut scanned = BTreeSet::new();
     // Last first: each entry is an object, its parent's place and its index there.
     let mut stack: Vec<(Object<'o, 'a>, Option<usize>, u32)> = alloc::vec![(root, None, 0)];
     while let Some((object, parent, index)) = stack.pop() {
@@ -35,7 +36,12 @@ pub fn code_objects<'o, 'a>(root: Object<'o, 'a>) -> Vec<Located<'o, 'a>> {
             continue;
         }
         let place = out.len();
+        // A co_consts that another code object shares was walked with it: the code objects in it
+        // are listed already, under the first.
+        let consts = code.get("co_consts").map(Object::resolve);
+        let walked = consts.is_some_and(|consts| !scanned.insert(consts.id()));
         let nested = code.consts().into_iter().flatten().enumerate();
+        let nested = nested.take(if walked { 0 } else { usize::MAX });
         let nested: Vec<_> = nested
             .filter(|(_, item)| item.as_code().is_some())
             .collect();
