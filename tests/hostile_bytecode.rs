@@ -342,8 +342,9 @@ fn shared_code_3_10(objects: usize, nops: usize) -> Option<Vec<u8>> {
         &python,
         &format!(
             "code = bytes([op['NOP'], 0] * {nops} + [op['LOAD_CONST'], 0, op['RETURN_VALUE'], 0])
+table = ranges(len(code))
 f = compile('def f(): pass', 'f', 'exec').co_consts[0]
-functions = tuple(f.replace(co_code=code, co_linetable=ranges(len(code)), co_consts=(None,), co_firstlineno=i + 1)
+functions = tuple(f.replace(co_code=code, co_linetable=table, co_consts=(None,), co_firstlineno=i + 1)
                   for i in range({objects}))
 co = compile('x = 1', 'f', 'exec').replace(co_consts=functions + (None,))"
         ),
@@ -359,6 +360,30 @@ fn a_co_code_shared_by_many_code_objects_is_not_listed_for_each() {
         return;
     };
     within_promises("200 code objects sharing a 10 KB co_code", &data, 4);
+}
+
+/// `check --deep` verifies a `co_code` that many code objects share once: each verification takes a
+/// bit a byte of the code (where instructions start), so verifying it for each code object would
+/// allocate a multiple of the file (here 3000 verifications of 100 KB, 37 MB, for a 220 KB file).
+#[test]
+fn verifying_code_objects_that_share_their_co_code_allocates_for_one() {
+    let Some(data) = shared_code_3_10(3000, 50000) else {
+        return;
+    };
+    let pyc = pycmarshal::parse_pyc(&data).unwrap();
+    let root = pyc.objects.root().unwrap();
+    let mut result = Ok(());
+    let (peak, total) = measure(|| result = dis::verify_all(root));
+    println!(
+        "verify ({} bytes): peak {peak}, {total} allocated in all",
+        data.len()
+    );
+    result.unwrap();
+    assert!(
+        total <= 2 * bound(data.len(), 4),
+        "verifying a {}-byte file allocated {total} bytes in all",
+        data.len()
+    );
 }
 
 /// Many code objects sharing one long `co_consts` (a reference each): finding where a long value

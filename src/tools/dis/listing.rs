@@ -4,7 +4,7 @@
 use crate::base::error::{Context, Error, ErrorKind, Step};
 use crate::bytecode::opcodes::OpcodeSet;
 use crate::bytecode::{Argument, Bytecode, Handler, Instruction, LineStart};
-use crate::object::{Code, Object};
+use crate::object::{Code, Object, ObjectId};
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 
@@ -212,11 +212,18 @@ pub fn verify_all(root: Object<'_, '_>) -> Result<(), Error> {
         return Ok(());
     };
     let check = |set| {
+        let mut verified = BTreeSet::new();
         codes.iter().enumerate().try_for_each(|(at, located)| {
+            let key = verified_alike(&located.code);
+            if verified.contains(&key) {
+                return Ok(());
+            }
             located
                 .code
                 .verify_as(set)
-                .map_err(|error| error.within(&path_of(&codes, at)))
+                .map_err(|error| error.within(&path_of(&codes, at)))?;
+            verified.insert(key);
+            Ok(())
         })
     };
     let Err(error) = check(first.code.opcodes()?) else {
@@ -231,4 +238,32 @@ pub fn verify_all(root: Object<'_, '_>) -> Result<(), Error> {
         return Ok(());
     }
     Err(error)
+}
+
+/// What a code object's verification depends on: the objects its `co_code`, line table and exception
+/// table are, and the lengths of the tables its arguments index (an argument is checked against a
+/// table's length, never its items). Code objects that agree on all of it verify alike, and those
+/// that share their fields (marshal writes a shared object once, a reference at each use) do: a
+/// `co_code` that a thousand code objects share is verified once, not a thousand times.
+type Alike = ([Option<ObjectId>; 4], [Option<usize>; 6]);
+
+fn verified_alike(code: &Code<'_, '_>) -> Alike {
+    let object = |field| code.get(field).map(|o| o.resolve().id());
+    let len = |field| code.get(field).and_then(Object::items).map(|i| i.len());
+    (
+        [
+            object("co_code"),
+            object("co_lnotab"),
+            object("co_linetable"),
+            object("co_exceptiontable"),
+        ],
+        [
+            len("co_consts"),
+            len("co_names"),
+            len("co_varnames"),
+            len("co_localsplusnames"),
+            len("co_cellvars"),
+            len("co_freevars"),
+        ],
+    )
 }
