@@ -76,7 +76,7 @@ impl Table<'_> {
                 let with_none = (self.python.major, self.python.minor) >= (3, 13);
                 let mut starts = Vec::new();
                 let mut last: Option<Option<i64>> = None;
-                for range in self.lines()? {
+                self.each_line(|range| {
                     let listed = with_none || range.line.is_some();
                     if listed && last != Some(range.line) {
                         starts.push(LineStart {
@@ -85,7 +85,7 @@ impl Table<'_> {
                         });
                         last = Some(range.line);
                     }
-                }
+                })?;
                 Ok(starts)
             }
         }
@@ -118,13 +118,19 @@ impl Table<'_> {
     /// `findlinestarts` over an lnotab, as each version's `dis` walks it (3.8 and later stop where
     /// the code ends).
     fn lnotab_starts(&self) -> Result<Vec<LineStart>, Error> {
-        let stops = (self.python.major, self.python.minor) >= (3, 8);
         let mut starts = Vec::new();
+        self.each_lnotab_start(|start| starts.push(start))?;
+        Ok(starts)
+    }
+
+    /// Calls `each` with every line start of an lnotab, in order.
+    fn each_lnotab_start(&self, mut each: impl FnMut(LineStart)) -> Result<(), Error> {
+        let stops = (self.python.major, self.python.minor) >= (3, 8);
         let (mut line, mut last, mut address) = (self.first_line, None, 0u32);
         for (bytes, increment) in self.pairs()? {
             if bytes != 0 {
                 if last != Some(line) {
-                    starts.push(LineStart {
+                    each(LineStart {
                         offset: address,
                         line: Some(line),
                     });
@@ -132,72 +138,86 @@ impl Table<'_> {
                 }
                 address = address.saturating_add(bytes);
                 if stops && address >= self.code_len {
-                    return Ok(starts);
+                    return Ok(());
                 }
             }
             line = line.saturating_add(increment);
         }
         if last != Some(line) {
-            starts.push(LineStart {
+            each(LineStart {
                 offset: address,
                 line: Some(line),
             });
         }
-        Ok(starts)
+        Ok(())
     }
 
     /// `co_lines()`: the ranges of the code and their lines. Before 3.10, which has no `co_lines`, the
     /// ranges between the line starts.
     pub fn lines(&self) -> Result<Vec<LineRange>, Error> {
+        let mut out = Vec::new();
+        self.each_line(|range| out.push(range))?;
+        Ok(out)
+    }
+
+    /// Calls `each` with every range [`Table::lines`] gives, in order, keeping none.
+    pub fn each_line(&self, mut each: impl FnMut(LineRange)) -> Result<(), Error> {
         match self.format {
-            LineTable::Ranges => self.ranges(),
+            LineTable::Ranges => self.each_range(each),
             LineTable::Locations | LineTable::PyPyPositions => {
-                let entries = self.entries()?.into_iter().map(|(range, _)| range);
                 let cpython = self.format == LineTable::Locations;
                 if cpython && (self.python.major, self.python.minor) < (3, 12) {
-                    return Ok(entries.collect());
+                    return self.each_entry(|range, _| each(range));
                 }
                 // From 3.12, `co_lines()` merges neighbouring entries of the same line; PyPy's
                 // entries are single code units, merged the same way into PEP 626 ranges.
-                let mut merged: Vec<LineRange> = Vec::new();
-                for range in entries {
-                    match merged.last_mut() {
-                        Some(last) if last.line == range.line => last.end = range.end,
-                        _ => merged.push(range),
+                let mut pending: Option<LineRange> = None;
+                self.each_entry(|range, _| match &mut pending {
+                    Some(last) if last.line == range.line => last.end = range.end,
+                    _ => {
+                        if let Some(done) = pending.replace(range) {
+                            each(done);
+                        }
                     }
-                }
-                Ok(merged)
+                })?;
+                pending.into_iter().for_each(each);
+                Ok(())
             }
             LineTable::Missing | LineTable::Lnotab | LineTable::SignedLnotab => {
-                let starts = self.line_starts()?;
-                let ends = starts
-                    .iter()
-                    .skip(1)
-                    .map(|s| s.offset)
-                    .chain([self.code_len]);
-                Ok(starts
-                    .iter()
-                    .zip(ends)
-                    .filter(|(start, end)| start.offset < *end)
-                    .map(|(start, end)| LineRange {
-                        start: start.offset,
-                        end,
-                        line: start.line,
-                    })
-                    .collect())
+                let code_len = self.code_len;
+                let mut pending: Option<LineStart> = None;
+                let mut close = |start: LineStart, end: u32| {
+                    if start.offset < end {
+                        each(LineRange {
+                            start: start.offset,
+                            end,
+                            line: start.line,
+                        });
+                    }
+                };
+                if self.format != LineTable::Missing {
+                    self.each_lnotab_start(|start| {
+                        if let Some(last) = pending.replace(start) {
+                            close(last, start.offset);
+                        }
+                    })?;
+                }
+                if let Some(last) = pending {
+                    close(last, code_len);
+                }
+                Ok(())
             }
         }
     }
 
     /// 3.10's ranges: (length, line delta) pairs, a delta of -128 for code without a line; empty
     /// ranges are skipped, their deltas kept.
-    fn ranges(&self) -> Result<Vec<LineRange>, Error> {
+    fn each_range(&self, mut each: impl FnMut(LineRange)) -> Result<(), Error> {
         let pairs = self.bytes.chunks_exact(2);
         if !pairs.remainder().is_empty() {
             return Err(self.fault(self.bytes.len() - 1));
         }
         let (mut line, mut end) = (self.first_line, 0u32);
-        let mut out = Vec::new();
         for pair in pairs {
             // proven: chunks of exactly 2
             let (length, delta) = (u32::from(pair[0]), pair[1] as i8);
@@ -210,34 +230,36 @@ impl Table<'_> {
                 Some(line)
             };
             if start != end {
-                out.push(LineRange {
+                each(LineRange {
                     start,
                     end,
                     line: this,
                 });
             }
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// `co_positions()`: the position of each code unit (3.11+; empty before).
+    /// `co_positions()`: the position of each code unit of the code (3.11+; empty before). A table
+    /// may claim more units than `co_code` holds (`co_positions()` goes on through them); their
+    /// positions are not given, so the positions cost the code's length, not the table's claim.
     pub fn positions(&self) -> Result<Vec<Position>, Error> {
-        if !matches!(self.format, LineTable::Locations | LineTable::PyPyPositions) {
-            return Ok(Vec::new());
-        }
         let mut out = Vec::new();
-        for (range, position) in self.entries()? {
-            let units = range.end.saturating_sub(range.start) / 2;
-            out.extend(core::iter::repeat_n(position, units as usize));
-        }
+        self.each_position(|position| out.push(position))?;
         Ok(out)
     }
 
-    /// The entries of a location table: each a range of code units and its position.
-    fn entries(&self) -> Result<Vec<(LineRange, Position)>, Error> {
-        let mut out = Vec::new();
-        self.each_entry(|range, position| out.push((range, position)))?;
-        Ok(out)
+    /// Calls `each` with every position [`Table::positions`] gives, in order, keeping none.
+    pub fn each_position(&self, mut each: impl FnMut(Position)) -> Result<(), Error> {
+        if !matches!(self.format, LineTable::Locations | LineTable::PyPyPositions) {
+            return Ok(());
+        }
+        let units = self.code_len / 2;
+        self.each_entry(|range, position| {
+            let first = (range.start / 2).min(units);
+            let last = (range.end / 2).min(units);
+            (first..last).for_each(|_| each(position));
+        })
     }
 
     /// Where a location table's entries end (the code they cover), checked as [`Table::entries`]

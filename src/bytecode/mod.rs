@@ -49,8 +49,13 @@ pub trait Bytecode<'o, 'a> {
     /// The ranges of the code and their lines, as `co_lines()` gives them (3.10+; before, the ranges
     /// between the line starts).
     fn lines(&self) -> Result<Vec<LineRange>, Error>;
-    /// The source position of each code unit, as `co_positions()` gives them (3.11+; empty before).
+    /// [`Bytecode::lines`] one range at a time, keeping none.
+    fn each_line(&self, each: &mut dyn FnMut(LineRange)) -> Result<(), Error>;
+    /// The source position of each code unit of `co_code`, as `co_positions()` gives them (3.11+;
+    /// empty before); not those of the code units a table claims past the code's end.
     fn positions(&self) -> Result<Vec<Position>, Error>;
+    /// [`Bytecode::positions`] one at a time, keeping none.
+    fn each_position(&self, each: &mut dyn FnMut(Position)) -> Result<(), Error>;
     /// The exception table (3.11+; empty before), as `dis._parse_exception_table` reads it.
     fn exception_table(&self) -> Result<Vec<Handler>, Error>;
     /// Checks that the instructions, the line table and the exception table decode and agree.
@@ -143,8 +148,16 @@ impl<'o, 'a> Bytecode<'o, 'a> for Code<'o, 'a> {
         table(self).map_or_else(|| Ok(Vec::new()), |table| table.lines())
     }
 
+    fn each_line(&self, each: &mut dyn FnMut(LineRange)) -> Result<(), Error> {
+        table(self).map_or(Ok(()), |table| table.each_line(each))
+    }
+
     fn positions(&self) -> Result<Vec<Position>, Error> {
         table(self).map_or_else(|| Ok(Vec::new()), |table| table.positions())
+    }
+
+    fn each_position(&self, each: &mut dyn FnMut(Position)) -> Result<(), Error> {
+        table(self).map_or(Ok(()), |table| table.each_position(each))
     }
 
     fn exception_table(&self) -> Result<Vec<Handler>, Error> {
@@ -169,7 +182,7 @@ impl<'o, 'a> Bytecode<'o, 'a> for Code<'o, 'a> {
         let code_base = code.and_then(|c| c.payload_offset()).unwrap_or(0);
         let handlers = self.get("co_exceptiontable").map(|field| {
             let base = field.payload_offset().unwrap_or(0);
-            (self.exception_table(), base)
+            (field.as_bytes().unwrap_or_default(), base)
         });
         let lines = table(self).filter(|t| t.format != LineTable::Missing);
         verify::verify(

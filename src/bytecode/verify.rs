@@ -3,7 +3,7 @@
 //! code, inline caches complete, the line table covering the code, handlers inside it. What
 //! `pyc check --deep` asks of each code object.
 
-use super::exceptions::Handler;
+use super::exceptions;
 use super::instructions::{Argument, Instructions, located};
 use super::lines::Table;
 use crate::base::error::{Error, ErrorKind, Step};
@@ -37,7 +37,7 @@ pub(crate) fn verify(
     code_len: u32,
     code_base: u64,
     lines: Option<Table<'_>>,
-    handlers: Option<(Result<Vec<Handler>, Error>, u64)>,
+    handlers: Option<(&[u8], u64)>,
 ) -> Result<(), Error> {
     let mut starts = Starts::new(code_len as usize);
     let mut jumps = Vec::new();
@@ -63,7 +63,9 @@ pub(crate) fn verify(
         // The ranges end with the code; an lnotab's increments stay inside it (they may reach its
         // end, past dead code, in 3.8 and 3.9).
         let fits = if table.format == LineTable::Ranges {
-            table.lines()?.last().map_or(0, |range| range.end) == code_len
+            let mut end = 0;
+            table.each_line(|range| end = range.end)?;
+            end == code_len
         } else if table.format.covers_code() {
             table.covered()? == code_len
         } else {
@@ -79,19 +81,19 @@ pub(crate) fn verify(
             ));
         }
     }
-    if let Some((handlers, base)) = handlers {
-        for handler in handlers? {
+    if let Some((table, base)) = handlers {
+        exceptions::each(table, base, |entry, handler| {
             let inside = handler.start < handler.end
                 && handler.end <= code_len
                 && starts.has(handler.start)
                 && (handler.end == code_len || starts.has(handler.end))
                 && handler.target < code_len
                 && starts.has(handler.target);
-            if !inside {
-                let path = [Step::Field("co_exceptiontable")];
-                return Err(located(ErrorKind::BadExceptionTable, base, &path, "entry"));
+            match inside {
+                true => Ok(()),
+                false => Err(exceptions::fault(base, entry)),
             }
-        }
+        })?;
     }
     Ok(())
 }

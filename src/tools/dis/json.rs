@@ -3,7 +3,7 @@
 use super::listing::{Listing, Located, code_objects, kind_of, listing, reading};
 use super::values::{JSON_CAP, NAME_CAP, Places, Values, render_json, render_name};
 use crate::base::error::Error;
-use crate::bytecode::Argument;
+use crate::bytecode::{Argument, Bytecode};
 use crate::object::{Code, Object};
 use crate::read::header::Header;
 use crate::tools::json;
@@ -50,12 +50,13 @@ pub fn write_json_fields(
     let mut error = None;
     let mut values = Values::new(JSON_CAP, render_json);
     let mut names = Values::new(NAME_CAP, render_name);
+    let mut places = Places::default();
     for (i, located) in codes.iter().enumerate() {
         if i > 0 {
             out.write_char(',')?;
         }
         let listing = listing(&codes, i, &set);
-        write_code_json(out, located, &listing, &mut values, &mut names)?;
+        write_code_json(out, located, &listing, &mut values, &mut names, &mut places)?;
         if listing.error.is_some() {
             error = listing.error;
             break;
@@ -72,9 +73,10 @@ pub fn write_json_fields(
 fn write_code_json(
     out: &mut impl Write,
     located: &Located<'_, '_>,
-    listing: &Listing<'_, '_>,
+    listing: &Listing,
     values: &mut Values,
     names: &mut Values,
+    places: &mut Places,
 ) -> fmt::Result {
     let code = &located.code;
     out.write_str("{\"name\":")?;
@@ -92,8 +94,7 @@ fn write_code_json(
         None => out.write_str("null")?,
     }
     out.write_str(",\"instructions\":[")?;
-    let mut places = Places::default();
-    for (i, instruction) in listing.instructions.iter().enumerate() {
+    for (i, instruction) in listing.instructions(code).enumerate() {
         if i > 0 {
             out.write_char(',')?;
         }
@@ -112,7 +113,7 @@ fn write_code_json(
             None => out.write_str("null")?,
         }
         out.write_str(",\"argval\":")?;
-        write_argval(out, &instruction.argument, code, values, &mut places)?;
+        write_argval(out, &instruction.argument, code, values, places)?;
         out.write_char('}')?;
     }
     out.write_str("],\"line_starts\":[")?;
@@ -125,37 +126,40 @@ fn write_code_json(
         out.write_char(']')?;
     }
     out.write_str("],\"lines\":[")?;
-    for (i, range) in listing.lines.iter().enumerate() {
-        if i > 0 {
-            out.write_char(',')?;
-        }
-        write!(out, "[{},{},", range.start, range.end)?;
-        write_line(out, range.line)?;
-        out.write_char(']')?;
+    if listing.lines {
+        let mut first = true;
+        each(out, &mut |each| code.each_line(each), |out, range| {
+            if !core::mem::take(&mut first) {
+                out.write_char(',')?;
+            }
+            write!(out, "[{},{},", range.start, range.end)?;
+            write_line(out, range.line)?;
+            out.write_char(']')
+        })?;
     }
     out.write_str("],\"positions\":")?;
-    match &listing.positions {
-        Some(positions) => {
+    if listing.positions {
+        out.write_char('[')?;
+        let mut first = true;
+        each(out, &mut |each| code.each_position(each), |out, p| {
+            if !core::mem::take(&mut first) {
+                out.write_char(',')?;
+            }
             out.write_char('[')?;
-            for (i, p) in positions.iter().enumerate() {
-                if i > 0 {
+            for (j, part) in [p.line, p.end_line, p.column, p.end_column]
+                .into_iter()
+                .enumerate()
+            {
+                if j > 0 {
                     out.write_char(',')?;
                 }
-                out.write_char('[')?;
-                for (j, part) in [p.line, p.end_line, p.column, p.end_column]
-                    .into_iter()
-                    .enumerate()
-                {
-                    if j > 0 {
-                        out.write_char(',')?;
-                    }
-                    write_line(out, part)?;
-                }
-                out.write_char(']')?;
+                write_line(out, part)?;
             }
-            out.write_char(']')?;
-        }
-        None => out.write_str("null")?,
+            out.write_char(']')
+        })?;
+        out.write_char(']')?;
+    } else {
+        out.write_str("null")?;
     }
     out.write_str(",\"exception_table\":")?;
     match &listing.handlers {
@@ -176,6 +180,25 @@ fn write_code_json(
         None => out.write_str("null")?,
     }
     out.write_char('}')
+}
+
+/// A walk over a table: calls its argument with each item, in order.
+type Walk<'w, T> = dyn FnMut(&mut dyn FnMut(T)) -> Result<(), Error> + 'w;
+
+/// Writes each item a walk over a table gives (`walk` calls its argument with each), as `write` says;
+/// the listing found that the table decodes, so the walk's own error cannot occur.
+fn each<T, W: Write>(
+    out: &mut W,
+    walk: &mut Walk<'_, T>,
+    mut write: impl FnMut(&mut W, T) -> fmt::Result,
+) -> fmt::Result {
+    let mut result = Ok(());
+    let _ = walk(&mut |item| {
+        if result.is_ok() {
+            result = write(out, item);
+        }
+    });
+    result
 }
 
 fn write_line(out: &mut impl Write, line: Option<i64>) -> fmt::Result {

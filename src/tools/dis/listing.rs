@@ -3,8 +3,8 @@
 
 use crate::base::error::{Context, Error, ErrorKind, Step};
 use crate::bytecode::opcodes::OpcodeSet;
-use crate::bytecode::{Argument, Bytecode, Handler, Instruction, LineRange, LineStart, Position};
-use crate::object::{Code, Object};
+use crate::bytecode::{Argument, Bytecode, Handler, Instruction, LineStart};
+use crate::object::{Code, Object, ObjectId};
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 
@@ -24,6 +24,7 @@ pub struct Located<'o, 'a> {
 pub fn code_objects<'o, 'a>(root: Object<'o, 'a>) -> Vec<Located<'o, 'a>> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut scanned = BTreeSet::new();
     // Last first: each entry is an object, its parent's place and its index there.
     let mut stack: Vec<(Object<'o, 'a>, Option<usize>, u32)> = alloc::vec![(root, None, 0)];
     while let Some((object, parent, index)) = stack.pop() {
@@ -35,7 +36,12 @@ pub fn code_objects<'o, 'a>(root: Object<'o, 'a>) -> Vec<Located<'o, 'a>> {
             continue;
         }
         let place = out.len();
+        // A co_consts that another code object shares was walked with it: the code objects in it
+        // are listed already, under the first.
+        let consts = code.get("co_consts").map(Object::resolve);
+        let walked = consts.is_some_and(|consts| !scanned.insert(consts.id()));
         let nested = code.consts().into_iter().flatten().enumerate();
+        let nested = nested.take(if walked { 0 } else { usize::MAX });
         let nested: Vec<_> = nested
             .filter(|(_, item)| item.as_code().is_some())
             .collect();
@@ -69,16 +75,42 @@ pub fn path_of(codes: &[Located<'_, '_>], at: usize) -> Vec<Step> {
     path
 }
 
-/// What is known of one code object: its instructions and tables as far as they decode, and the
-/// fault that stopped them.
+/// What is known of one code object before it is written: how many of its instructions decode and
+/// where they jump, its line starts and exception table, whether its other tables decode, and the
+/// fault that stopped them. The instructions, ranges and positions themselves are decoded again as
+/// they are written, never kept: they may be many more than the file's bytes (a location table
+/// claims up to eight code units a byte).
 #[derive(Default)]
-pub(super) struct Listing<'o, 'a> {
-    pub instructions: Vec<Instruction<'o, 'a>>,
+pub(super) struct Listing {
+    set: Option<&'static OpcodeSet>,
+    /// The instructions before the fault (all of them when there is none).
+    pub count: usize,
+    /// The offset of the last of them.
+    pub last_offset: u32,
+    /// Where their jumps go.
+    pub targets: BTreeSet<u32>,
     pub line_starts: Vec<LineStart>,
-    pub lines: Vec<LineRange>,
-    pub positions: Option<Vec<Position>>,
+    /// Whether the line ranges decode (they are shown).
+    pub lines: bool,
+    /// Whether the positions are shown (3.11+, where they decode).
+    pub positions: bool,
     pub handlers: Option<Vec<Handler>>,
     pub error: Option<Error>,
+}
+
+impl Listing {
+    /// The instructions of `code` before the fault, decoded again.
+    pub fn instructions<'o, 'a>(
+        &self,
+        code: &Code<'o, 'a>,
+    ) -> impl Iterator<Item = Instruction<'o, 'a>> + use<'o, 'a> {
+        let decoded = self.set.map(|set| code.instructions_as(set));
+        decoded
+            .into_iter()
+            .flatten()
+            .take(self.count)
+            .map_while(Result::ok)
+    }
 }
 
 /// The opcode set to read every code object of a file with (`codes`, not empty): the magic's own,
@@ -108,11 +140,11 @@ pub fn reading(codes: &[Located<'_, '_>]) -> Result<&'static OpcodeSet, Error> {
 }
 
 /// The listing of `codes[at]`.
-pub(super) fn listing<'o, 'a>(
-    codes: &[Located<'o, 'a>],
+pub(super) fn listing(
+    codes: &[Located<'_, '_>],
     at: usize,
     set: &Result<&'static OpcodeSet, Error>,
-) -> Listing<'o, 'a> {
+) -> Listing {
     let Some(located) = codes.get(at) else {
         return Listing::default();
     };
@@ -126,9 +158,16 @@ pub(super) fn listing<'o, 'a>(
             return listing;
         }
     };
+    listing.set = Some(set);
     for instruction in code.instructions_as(set) {
         match instruction {
-            Ok(instruction) => listing.instructions.push(instruction),
+            Ok(instruction) => {
+                listing.count += 1;
+                listing.last_offset = instruction.offset;
+                if let Argument::Jump(target) = instruction.argument {
+                    listing.targets.insert(target);
+                }
+            }
             Err(error) => {
                 listing.error = Some(within(error));
                 return listing;
@@ -136,13 +175,11 @@ pub(super) fn listing<'o, 'a>(
         }
     }
     let tables = (|| {
+        // The ranges and positions decode the same entries as the line starts.
         listing.line_starts = code.line_starts()?;
-        listing.lines = code.lines()?;
+        listing.lines = true;
         if code.exceptiontable().is_some() {
-            // One a code unit, as co_positions() gives them, whatever more the table claims.
-            let mut positions = code.positions()?;
-            positions.truncate(code.bytecode().map_or(0, <[u8]>::len) / 2);
-            listing.positions = Some(positions);
+            listing.positions = true;
             listing.handlers = Some(code.exception_table()?);
         }
         code.verify_as(set)
@@ -175,11 +212,18 @@ pub fn verify_all(root: Object<'_, '_>) -> Result<(), Error> {
         return Ok(());
     };
     let check = |set| {
+        let mut verified = BTreeSet::new();
         codes.iter().enumerate().try_for_each(|(at, located)| {
+            let key = verified_alike(&located.code);
+            if verified.contains(&key) {
+                return Ok(());
+            }
             located
                 .code
                 .verify_as(set)
-                .map_err(|error| error.within(&path_of(&codes, at)))
+                .map_err(|error| error.within(&path_of(&codes, at)))?;
+            verified.insert(key);
+            Ok(())
         })
     };
     let Err(error) = check(first.code.opcodes()?) else {
@@ -194,4 +238,32 @@ pub fn verify_all(root: Object<'_, '_>) -> Result<(), Error> {
         return Ok(());
     }
     Err(error)
+}
+
+/// What a code object's verification depends on: the objects its `co_code`, line table and exception
+/// table are, and the lengths of the tables its arguments index (an argument is checked against a
+/// table's length, never its items). Code objects that agree on all of it verify alike, and those
+/// that share their fields (marshal writes a shared object once, a reference at each use) do: a
+/// `co_code` that a thousand code objects share is verified once, not a thousand times.
+type Alike = ([Option<ObjectId>; 4], [Option<usize>; 6]);
+
+fn verified_alike(code: &Code<'_, '_>) -> Alike {
+    let object = |field| code.get(field).map(|o| o.resolve().id());
+    let len = |field| code.get(field).and_then(Object::items).map(|i| i.len());
+    (
+        [
+            object("co_code"),
+            object("co_lnotab"),
+            object("co_linetable"),
+            object("co_exceptiontable"),
+        ],
+        [
+            len("co_consts"),
+            len("co_names"),
+            len("co_varnames"),
+            len("co_localsplusnames"),
+            len("co_cellvars"),
+            len("co_freevars"),
+        ],
+    )
 }

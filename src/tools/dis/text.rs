@@ -5,7 +5,6 @@ use super::values::{TEXT_CAP, TITLE_CAP, Values, render_name, render_text};
 use crate::base::error::Error;
 use crate::bytecode::{Argument, Bytecode};
 use crate::object::{Code, Object};
-use alloc::collections::BTreeSet;
 use core::fmt::{self, Write};
 
 /// Writes the disassembly as text, laid out like `python -m dis`: each code object's title, then a
@@ -73,21 +72,14 @@ fn write_shown(
 fn write_code_text(
     out: &mut impl Write,
     located: &Located<'_, '_>,
-    listing: &Listing<'_, '_>,
+    listing: &Listing,
     values: &mut Values,
     titles: &mut Values,
 ) -> fmt::Result {
     write_code_title(out, &located.code, titles)?;
-    let targets: BTreeSet<u32> = listing
-        .instructions
-        .iter()
-        .filter_map(|i| match i.argument {
-            Argument::Jump(target) => Some(target),
-            _ => None,
-        })
-        .collect();
+    let targets = &listing.targets;
     let mut starts = listing.line_starts.iter().peekable();
-    let last_offset = listing.instructions.last().map_or(0, |i| i.offset);
+    let last_offset = listing.last_offset;
     let offset_width = digits(u64::from(last_offset)).max(4);
     let line_width = listing
         .line_starts
@@ -97,7 +89,7 @@ fn write_code_text(
         .max()
         .unwrap_or(1)
         .max(3);
-    for (i, instruction) in listing.instructions.iter().enumerate() {
+    for (i, instruction) in listing.instructions(&located.code).enumerate() {
         let mut line = None;
         while let Some(start) = starts.peek() {
             if start.offset > instruction.offset {

@@ -79,10 +79,13 @@ impl Values {
     }
 }
 
-/// Where the objects of one code object's tables stand, found once for all its instructions.
+/// Where the objects of the tables of a file's code objects stand: each table (by the object it is,
+/// however many code objects refer to it) read once per file, when a value it may hold must be given
+/// by its place.
 #[derive(Default)]
 pub struct Places {
-    map: Option<BTreeMap<ObjectId, (&'static str, usize)>>,
+    /// Each table read, by its id: its items' ids and the first index of each.
+    tables: BTreeMap<ObjectId, BTreeMap<ObjectId, usize>>,
 }
 
 impl Places {
@@ -100,17 +103,25 @@ impl Places {
             "co_cellvars",
             "co_freevars",
         ];
-        let map = self.map.get_or_insert_with(|| {
-            let mut map = BTreeMap::new();
-            for table in TABLES {
-                let items = code.get(table).and_then(|field| field.items());
-                for (index, &id) in items.iter().flat_map(|items| items.ids()).enumerate() {
-                    map.entry(id).or_insert((table, index));
+        for table in TABLES {
+            let Some(target) = code.get(table).map(Object::resolve) else {
+                continue;
+            };
+            let Some(items) = target.items() else {
+                continue;
+            };
+            let map = self.tables.entry(target.id()).or_insert_with(|| {
+                let mut map = BTreeMap::new();
+                for (index, &id) in items.ids().iter().enumerate() {
+                    map.entry(id).or_insert(index);
                 }
+                map
+            });
+            if let Some(&index) = map.get(&object.id()) {
+                return Some((table, index));
             }
-            map
-        });
-        map.get(&object.id()).copied()
+        }
+        None
     }
 }
 
