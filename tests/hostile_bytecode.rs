@@ -373,15 +373,78 @@ co = compile('x = 1', 'f', 'exec').replace(co_consts=functions + (None,))"
     ))
 }
 
-/// Each code object's fields may be references to another's: a `co_code` written once is not
-/// decoded and listed once per code object that refers to it.
+/// Each code object's fields may be references to another's. CPython's files share the `co_code` of
+/// functions whose bytecode is the same, and those are listed whole, while the bytecode listed stays
+/// within the file's size; past that, a code object that shares a `co_code` says whose it is.
 #[test]
-#[ignore = "FINDING: a shared co_code is listed for each code object that names it"]
 fn a_co_code_shared_by_many_code_objects_is_not_listed_for_each() {
     let Some(data) = shared_code_3_10(200, 5000) else {
         return;
     };
     within_promises("200 code objects sharing a 10 KB co_code", &data, 4);
+    let pyc = pycmarshal::parse_pyc(&data).unwrap();
+    let mut json = String::new();
+    dis::write_json(&mut json, None, pyc.objects.root(), None).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let functions = &json["code"].as_array().unwrap()[1..];
+    let whole = functions
+        .iter()
+        .filter(|code| code["shared_code"].is_null())
+        .inspect(|code| assert_eq!(code["instructions"].as_array().unwrap().len(), 5002))
+        .count();
+    let shared = functions
+        .iter()
+        .filter(|code| code["shared_code"] == 1 && code["instructions"] == serde_json::json!([]))
+        .count();
+    assert_eq!((whole + shared, functions.len()), (200, 200));
+    assert!(
+        whole >= 1 && whole * 10_004 <= data.len(),
+        "{whole} listed whole, for a file of {} bytes",
+        data.len()
+    );
+    let mut text = String::new();
+    let fault = dis::write_text(&mut text, pyc.objects.root().unwrap()).unwrap();
+    assert!(fault.is_none(), "{fault:?}");
+    let note = "  (its co_code is that of <code object f, file \"f\", line 1>, listed above)\n";
+    assert_eq!(text.matches(note).count(), shared);
+}
+
+/// Code objects that share a `co_code` but whose tables have different lengths verify differently,
+/// each in full: past the budget of the file's own size (which a file whose code objects hold their
+/// own bytecode never reaches), `check --deep` refuses such a file with a typed error rather than
+/// spend the square of its size.
+#[test]
+fn sharing_a_co_code_among_code_objects_with_tables_of_many_lengths_is_refused() {
+    let Some(python) = support::oracle_interpreter("3.10", "shared co_code, many tables") else {
+        return;
+    };
+    let data = pyc_of(
+        &python,
+        "code = bytes([op['NOP'], 0] * 5000 + [op['LOAD_CONST'], 0, op['RETURN_VALUE'], 0])
+table = ranges(len(code))
+f = compile('def f(): pass', 'f', 'exec').co_consts[0]
+functions = tuple(f.replace(co_code=code, co_linetable=table, co_consts=(None,) * (i % 500 + 1))
+                  for i in range(1000))
+co = compile('x = 1', 'f', 'exec').replace(co_consts=functions + (None,))
+marshal.loads(marshal.dumps(co))  # CPython loads it: it is well formed",
+    );
+    let pyc = pycmarshal::parse_pyc(&data).unwrap();
+    let root = pyc.objects.root().unwrap();
+    let mut result = Ok(());
+    let (_, total) = measure(|| result = dis::verify_all(root));
+    let error = result.unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::Unsupported(_)), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("cannot verify the bytecode: its code objects share bytecode"),
+        "{error}"
+    );
+    assert!(
+        total <= 2 * bound(data.len(), 4),
+        "verifying a {}-byte file allocated {total} bytes in all",
+        data.len()
+    );
 }
 
 /// `check --deep` verifies a `co_code` that many code objects share once: each verification takes a

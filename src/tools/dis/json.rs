@@ -1,6 +1,6 @@
 //! The JSON form of the disassembly (`pyc dis --json`).
 
-use super::listing::{Listing, Located, code_objects, kind_of, listing, reading};
+use super::listing::{Listing, Located, code_objects, kind_of, listing, reading, same_code};
 use super::values::{JSON_CAP, NAME_CAP, Places, Values, render_json, render_name};
 use crate::base::error::Error;
 use crate::bytecode::{Argument, Bytecode};
@@ -51,11 +51,11 @@ pub fn write_json_fields(
     let mut values = Values::new(JSON_CAP, render_json);
     let mut names = Values::new(NAME_CAP, render_name);
     let mut places = Places::default();
-    for (i, located) in codes.iter().enumerate() {
+    for (i, (located, shared)) in codes.iter().zip(same_code(&codes)).enumerate() {
         if i > 0 {
             out.write_char(',')?;
         }
-        let listing = listing(&codes, i, &set);
+        let listing = listing(&codes, i, &set, shared);
         write_code_json(out, located, &listing, &mut values, &mut names, &mut places)?;
         if listing.error.is_some() {
             error = listing.error;
@@ -91,6 +91,11 @@ fn write_code_json(
     out.write_str(",\"firstlineno\":")?;
     match code.firstlineno() {
         Some(line) => write!(out, "{line}")?,
+        None => out.write_str("null")?,
+    }
+    out.write_str(",\"shared_code\":")?;
+    match listing.shared {
+        Some(first) => write!(out, "{first}")?,
         None => out.write_str("null")?,
     }
     out.write_str(",\"instructions\":[")?;

@@ -5,7 +5,7 @@ use crate::base::error::{Context, Error, ErrorKind, Step};
 use crate::bytecode::opcodes::OpcodeSet;
 use crate::bytecode::{Argument, Bytecode, Handler, Instruction, LineStart};
 use crate::object::{Code, Object, ObjectId};
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 /// A code object and where it stands: the code object whose constant it is, and at which index.
@@ -96,6 +96,9 @@ pub(super) struct Listing {
     pub positions: bool,
     pub handlers: Option<Vec<Handler>>,
     pub error: Option<Error>,
+    /// The place of the code object listed before whose `co_code` this one's is, where it is not
+    /// listed again ([`same_code`]).
+    pub shared: Option<usize>,
 }
 
 impl Listing {
@@ -128,15 +131,45 @@ pub fn reading(codes: &[Located<'_, '_>]) -> Result<&'static OpcodeSet, Error> {
     };
     let own = first.code.opcodes()?;
     let others = first.code.other_opcodes();
-    let verifies = |set| {
-        codes
-            .iter()
-            .all(|located| located.code.verify_as(set).is_ok())
-    };
+    let verifies = |set| verify_each(codes, set).is_ok();
     if others.is_empty() || verifies(own) {
         return Ok(own);
     }
     Ok(others.into_iter().find(|&set| verifies(set)).unwrap_or(own))
+}
+
+/// For each of `codes`, `None` where it is listed whole, or the place of the code object listed before
+/// whose `co_code` it shares, where it is not. Marshal writes an object that several fields share
+/// once, and a reference at each other use: CPython's own files share the `co_code` of functions whose
+/// bytecode is the same (3.10's `_weakrefset` does). Those are listed whole while the bytecode listed
+/// stays within the file's size, which code objects that hold their own `co_code`, or share a short
+/// one, never pass; a crafted file that shares a long one among thousands would otherwise make the
+/// output the square of the file.
+pub(super) fn same_code(codes: &[Located<'_, '_>]) -> Vec<Option<usize>> {
+    let mut budget = codes
+        .first()
+        .map_or(0, |first| first.code.objects().data().len());
+    let mut first = BTreeMap::new();
+    codes
+        .iter()
+        .enumerate()
+        .map(|(at, located)| {
+            let id = located.code.get("co_code")?.resolve().id();
+            let len = located.code.bytecode().map_or(0, <[u8]>::len);
+            let place = *first.entry(id).or_insert(at);
+            match budget.checked_sub(len) {
+                Some(left) if place != at => {
+                    budget = left;
+                    None
+                }
+                _ if place != at => Some(place),
+                left => {
+                    budget = left.unwrap_or(0);
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// The listing of `codes[at]`.
@@ -144,10 +177,17 @@ pub(super) fn listing(
     codes: &[Located<'_, '_>],
     at: usize,
     set: &Result<&'static OpcodeSet, Error>,
+    shared: Option<usize>,
 ) -> Listing {
     let Some(located) = codes.get(at) else {
         return Listing::default();
     };
+    if shared.is_some() {
+        return Listing {
+            shared,
+            ..Listing::default()
+        };
+    }
     let code = &located.code;
     let mut listing = Listing::default();
     let within = |error: Error| error.within(&path_of(codes, at));
@@ -211,33 +251,56 @@ pub fn verify_all(root: Object<'_, '_>) -> Result<(), Error> {
     let Some(first) = codes.first() else {
         return Ok(());
     };
-    let check = |set| {
-        let mut verified = BTreeSet::new();
-        codes.iter().enumerate().try_for_each(|(at, located)| {
-            let key = verified_alike(&located.code);
-            if verified.contains(&key) {
-                return Ok(());
-            }
-            located
-                .code
-                .verify_as(set)
-                .map_err(|error| error.within(&path_of(&codes, at)))?;
-            verified.insert(key);
-            Ok(())
-        })
-    };
-    let Err(error) = check(first.code.opcodes()?) else {
+    let Err(error) = verify_each(&codes, first.code.opcodes()?) else {
         return Ok(());
     };
     if first
         .code
         .other_opcodes()
         .into_iter()
-        .any(|set| check(set).is_ok())
+        .any(|set| verify_each(&codes, set).is_ok())
     {
         return Ok(());
     }
     Err(error)
+}
+
+/// Every one of `codes` verified with `set`, those that verify alike once, and within a budget: the
+/// bytes of bytecode verified stay within the file's size. A file whose code objects hold their own
+/// `co_code`, or share a short one (as CPython's do), never reaches it; one that shares a long
+/// `co_code` among many code objects with tables of different lengths would otherwise cost the square
+/// of its size, and is refused with a typed error instead.
+fn verify_each(codes: &[Located<'_, '_>], set: &'static OpcodeSet) -> Result<(), Error> {
+    let Some(first) = codes.first() else {
+        return Ok(());
+    };
+    let mut budget = first.code.objects().data().len();
+    let mut verified = BTreeSet::new();
+    for (at, located) in codes.iter().enumerate() {
+        let key = verified_alike(&located.code);
+        if verified.contains(&key) {
+            continue;
+        }
+        let len = located.code.bytecode().map_or(0, <[u8]>::len);
+        budget = match budget.checked_sub(len) {
+            Some(left) => left,
+            None => {
+                let why = "its code objects share bytecode more often than a file of its size holds \
+                           bytecode of its own";
+                let context = Context {
+                    path: path_of(codes, at),
+                    what: "verify the bytecode",
+                };
+                return Err(Error::new(ErrorKind::Unsupported(why), 0, context));
+            }
+        };
+        located
+            .code
+            .verify_as(set)
+            .map_err(|error| error.within(&path_of(codes, at)))?;
+        verified.insert(key);
+    }
+    Ok(())
 }
 
 /// What a code object's verification depends on: the objects its `co_code`, line table and exception

@@ -1,6 +1,6 @@
 //! The disassembly as text, laid out like `python -m dis`.
 
-use super::listing::{Listing, Located, code_objects, listing, reading};
+use super::listing::{Listing, Located, code_objects, listing, reading, same_code};
 use super::values::{TEXT_CAP, TITLE_CAP, Values, render_name, render_text};
 use crate::base::error::Error;
 use crate::bytecode::{Argument, Bytecode};
@@ -24,12 +24,17 @@ pub fn write_text(out: &mut impl Write, root: Object<'_, '_>) -> Result<Option<E
     }
     let mut values = Values::new(TEXT_CAP, render_text);
     let mut titles = Values::new(TITLE_CAP, render_name);
-    for (i, located) in codes.iter().enumerate() {
-        let listing = listing(&codes, i, &set);
+    for (i, (located, shared)) in codes.iter().zip(same_code(&codes)).enumerate() {
+        let listing = listing(&codes, i, &set, shared);
         if i > 0 {
             out.write_char('\n')?;
         }
         write_code_text(out, located, &listing, &mut values, &mut titles)?;
+        if let Some(first) = shared.and_then(|at| codes.get(at)) {
+            out.write_str("  (its co_code is that of ")?;
+            write_code_name(out, &first.code, &mut titles)?;
+            out.write_str(", listed above)\n")?;
+        }
         if let Some(error) = listing.error {
             return Ok(Some(error));
         }
@@ -38,7 +43,14 @@ pub fn write_text(out: &mut impl Write, root: Object<'_, '_>) -> Result<Option<E
 }
 
 fn write_code_title(out: &mut impl Write, code: &Code<'_, '_>, titles: &mut Values) -> fmt::Result {
-    out.write_str("Disassembly of <code object ")?;
+    out.write_str("Disassembly of ")?;
+    write_code_name(out, code, titles)?;
+    out.write_str(":\n")
+}
+
+/// `<code object NAME, file "FILE", line N>`, as `repr` shows a code object.
+fn write_code_name(out: &mut impl Write, code: &Code<'_, '_>, titles: &mut Values) -> fmt::Result {
+    out.write_str("<code object ")?;
     let name = code.get("co_qualname").or_else(|| code.get("co_name"));
     write_shown(out, name, titles)?;
     if let Some(file) = code.get("co_filename") {
@@ -49,7 +61,7 @@ fn write_code_title(out: &mut impl Write, code: &Code<'_, '_>, titles: &mut Valu
     if let Some(line) = code.firstlineno() {
         write!(out, ", line {line}")?;
     }
-    out.write_str(">:\n")
+    out.write_char('>')
 }
 
 /// A name as a title shows it, cut with `...`.
