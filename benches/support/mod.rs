@@ -4,9 +4,21 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The interpreter whose standard library the benches read: `$PYCMARSHAL_PYTHON`, default python3.
+/// The interpreter whose standard library the benches read: `$PYCMARSHAL_PYTHON` (the first, if it
+/// lists several), default python3.
 pub fn python() -> String {
-    std::env::var("PYCMARSHAL_PYTHON").unwrap_or_else(|_| "python3".to_string())
+    pythons().swap_remove(0)
+}
+
+/// The interpreters `$PYCMARSHAL_PYTHON` lists, separated by spaces (default python3): the benches
+/// that compare versions read each one's standard library in turn.
+pub fn pythons() -> Vec<String> {
+    let listed = std::env::var("PYCMARSHAL_PYTHON").unwrap_or_default();
+    let mut out: Vec<String> = listed.split_whitespace().map(str::to_string).collect();
+    if out.is_empty() {
+        out.push("python3".to_string());
+    }
+    out
 }
 
 /// What `python -c script` prints, trimmed.
