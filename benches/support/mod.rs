@@ -50,9 +50,10 @@ pub fn compiled_stdlib(python: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).unwrap();
     eprintln!("compiling {stdlib} into {} (once)", dir.display());
+    // The prefix goes in the environment, not as `-X pycache_prefix`: compileall's workers are
+    // forkserver children from 3.12 on, and do not inherit `-X` options (they wrote nothing).
     let status = Command::new(python)
-        .arg("-X")
-        .arg(format!("pycache_prefix={}", work.display()))
+        .env("PYTHONPYCACHEPREFIX", &work)
         .args(["-m", "compileall", "-q", "-j", "0"])
         .args(["-x", "site-packages|lib2to3/tests/data|bad"])
         .arg(&stdlib)
