@@ -12,12 +12,13 @@
 //! median, and the ratios the speed goals are stated in. A criterion filter that matches nothing
 //! (`cargo bench --bench parse -- side-by-side`) skips criterion and keeps the side-by-side run.
 //!
-//! The skim (see [`Skim`]) is the fastest reader of the format this bench knows how to write: it steps
+//! The skim (see [`Skim`]) is the leanest reader of the format this bench knows how to write: it steps
 //! over every object, code objects field by field from their layout, dispatching type bytes through a
 //! table, and checks nothing but the bounds. It must end every file exactly where the parser does and
 //! find every cut tested truncated (checked before timing), so it does all the work that is not optional
 //! for a reader. The step skim (see [`step_skim`]) does the same with an explicit stack of open
-//! containers, as the parser must (it may not recurse), and shows what that costs.
+//! containers, as the parser must (it may not recurse), and shows what that costs: on CPython
+//! 3.11-3.13 nothing, it runs 3-8% faster. The goals' ratios are to whichever skim is faster.
 //!
 //! The bytes counted are the same on both sides: each file's marshal body, the file less its header
 //! (16 bytes for 3.7+). The Rust side parses the header too, so it does slightly more work than it is
@@ -718,7 +719,11 @@ fn side_by_side(corpus: &Corpus) {
         "x marshal.loads (CPU)"
     );
     let base = Summary::of(&loads);
-    let skim = Summary::of(&passes[2]);
+    // The goals are ratios to the fastest skim: whichever of the two has the better best pass.
+    let skim = [Summary::of(&passes[2]), Summary::of(&passes[3])]
+        .into_iter()
+        .min_by(|a, b| a.cpu.0.total_cmp(&b.cpu.0))
+        .unwrap();
     let mut rows: Vec<(&str, Summary)> = readers
         .iter()
         .zip(&passes)
