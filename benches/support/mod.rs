@@ -4,9 +4,21 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The interpreter whose standard library the benches read: `$PYCMARSHAL_PYTHON`, default python3.
+/// The interpreter whose standard library the benches read: `$PYCMARSHAL_PYTHON` (the first, if it
+/// lists several), default python3.
 pub fn python() -> String {
-    std::env::var("PYCMARSHAL_PYTHON").unwrap_or_else(|_| "python3".to_string())
+    pythons().swap_remove(0)
+}
+
+/// The interpreters `$PYCMARSHAL_PYTHON` lists, separated by spaces (default python3): the benches
+/// that compare versions read each one's standard library in turn.
+pub fn pythons() -> Vec<String> {
+    let listed = std::env::var("PYCMARSHAL_PYTHON").unwrap_or_default();
+    let mut out: Vec<String> = listed.split_whitespace().map(str::to_string).collect();
+    if out.is_empty() {
+        out.push("python3".to_string());
+    }
+    out
 }
 
 /// What `python -c script` prints, trimmed.
@@ -38,9 +50,10 @@ pub fn compiled_stdlib(python: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).unwrap();
     eprintln!("compiling {stdlib} into {} (once)", dir.display());
+    // The prefix goes in the environment, not as `-X pycache_prefix`: compileall's workers are
+    // forkserver children from 3.12 on, and do not inherit `-X` options (they wrote nothing).
     let status = Command::new(python)
-        .arg("-X")
-        .arg(format!("pycache_prefix={}", work.display()))
+        .env("PYTHONPYCACHEPREFIX", &work)
         .args(["-m", "compileall", "-q", "-j", "0"])
         .args(["-x", "site-packages|lib2to3/tests/data|bad"])
         .arg(&stdlib)

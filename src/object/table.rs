@@ -19,7 +19,7 @@ const KIND_SHIFT: u32 = 61;
 const NODE: u64 = 0;
 const SINGLETON: u64 = 1;
 const REF: u64 = 2;
-const FLAGGED_REF: u64 = 3;
+const FLAGGED_REF: u64 = REF + 1;
 const STRING_REF: u64 = 4;
 /// Offsets take the low 31 bits (inputs are below 2 GiB); a singleton's type byte or a reference's
 /// slot (below 2^30: a slot per two input bytes at most) the 30 above.
@@ -44,10 +44,10 @@ impl ObjectId {
     /// The id of a back-reference at `offset` to `slot` of the reference table (`r`, flagged or not) or
     /// of the Python 2 interned-string table (`R`).
     pub(crate) fn back_ref(byte: u8, offset: u32, slot: u32) -> ObjectId {
+        // FLAGGED_REF is REF plus one: the flag bit says which, with no branch.
         let kind = match byte {
             b'R' => STRING_REF,
-            _ if byte & 0x80 != 0 => FLAGGED_REF,
-            _ => REF,
+            _ => REF + u64::from(byte >> 7),
         };
         let slot = u64::from(slot) & WORD_MASK;
         ObjectId(kind << KIND_SHIFT | slot << OFFSET_BITS | u64::from(offset))

@@ -542,17 +542,20 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
     }
 }
 
-/// Whether an object of `class` may stand in a field of `kind`.
+/// Whether an object of `class` may stand in a field of `kind`: it has one of the classes the field
+/// accepts, and all it requires. Each kind's pair is a constant, so the check is a table lookup and two
+/// masks, with no branch on the kind.
 fn fits(kind: FieldKind, class: Class) -> bool {
-    match kind {
-        FieldKind::Int16 | FieldKind::Int32 => false,
+    let (any, all) = match kind {
+        FieldKind::Int16 | FieldKind::Int32 => (0, 0),
         // Only the other implementations' layouts have these; their readers check their own fields.
-        FieldKind::UInt8 | FieldKind::UInt16 | FieldKind::UInt32 | FieldKind::Dict => false,
-        FieldKind::Bytes => class & BYTES != 0,
-        FieldKind::Text => class & TEXT != 0,
-        FieldKind::Tuple => class & TUPLE != 0,
-        FieldKind::Names => class & TUPLE != 0 && class & ALL_TEXT != 0,
-        FieldKind::Sequence => class & (TUPLE | LIST) != 0,
-        FieldKind::SequenceOfNames => class & (TUPLE | LIST) != 0 && class & ALL_TEXT != 0,
-    }
+        FieldKind::UInt8 | FieldKind::UInt16 | FieldKind::UInt32 | FieldKind::Dict => (0, 0),
+        FieldKind::Bytes => (BYTES, 0),
+        FieldKind::Text => (TEXT, 0),
+        FieldKind::Tuple => (TUPLE, 0),
+        FieldKind::Names => (TUPLE, ALL_TEXT),
+        FieldKind::Sequence => (TUPLE | LIST, 0),
+        FieldKind::SequenceOfNames => (TUPLE | LIST, ALL_TEXT),
+    };
+    (class & any != 0) & (class & all == all)
 }
