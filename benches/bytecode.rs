@@ -16,6 +16,7 @@
 
 mod support;
 
+use cpu_time::ThreadTime;
 use pycmarshal::Bytecode;
 use std::hint::black_box;
 use std::process::Command;
@@ -27,12 +28,10 @@ const ROUNDS: usize = 15;
 fn best_of(mut f: impl FnMut()) -> (f64, f64) {
     let (mut wall, mut cpu) = (f64::INFINITY, f64::INFINITY);
     for _ in 0..ROUNDS {
-        let (start, start_cpu) = (Instant::now(), thread_cpu());
+        let (start, start_cpu) = (Instant::now(), ThreadTime::now());
         f();
         wall = wall.min(start.elapsed().as_secs_f64());
-        if let (Some(a), Some(b)) = (start_cpu, thread_cpu()) {
-            cpu = cpu.min(b - a);
-        }
+        cpu = cpu.min(start_cpu.elapsed().as_secs_f64());
     }
     (wall, cpu)
 }
@@ -47,13 +46,6 @@ fn walk_floor(code: &[u8], sizes: &[u8; 256]) -> usize {
         at += usize::from(size.max(2));
     }
     undefined + at
-}
-
-/// The thread's CPU time in seconds, from `/proc/thread-self/schedstat` (Linux); `None` elsewhere.
-fn thread_cpu() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(ns / 1e9)
 }
 
 fn main() {
@@ -72,21 +64,13 @@ fn main() {
         .map(|located| located.code)
         .collect();
     let count: usize = codes.iter().map(|code| code.instructions().count()).sum();
-    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        let (start, start_cpu) = (Instant::now(), thread_cpu());
+    let (rust_wall, rust_cpu) = best_of(|| {
         for code in &codes {
             for instruction in code.instructions() {
                 let _ = black_box(instruction);
             }
         }
-        wall.push(start.elapsed().as_secs_f64());
-        if let (Some(a), Some(b)) = (start_cpu, thread_cpu()) {
-            cpu.push(b - a);
-        }
-    }
-    let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
-    let (rust_wall, rust_cpu) = (best(&wall), best(&cpu));
+    });
     println!(
         "pycmarshal Code::instructions: {} files, {} code objects, {count} instructions: best {:.1} ms \
          wall, {:.1} ms thread CPU ({:.1} ns an instruction)",
