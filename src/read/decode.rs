@@ -54,8 +54,12 @@ struct Done<I> {
     start: u32,
 }
 
-struct Decoder<'a, 's, S: Sink> {
-    r: Reader<'a>,
+/// What reading one object gives: the object, `None` if it opened a container, or the fault.
+type Step<I> = Result<Option<Done<I>>, Fault>;
+
+/// The reader is not among its fields but handed to each step: a reader whose address no call keeps
+/// stays in registers in the loop, and each type byte's read waits on one load less.
+struct Decoder<'s, S: Sink> {
     layout: CodeLayout,
     /// The layout's object fields: the item slots of each code object.
     code_slots: u32,
@@ -83,7 +87,6 @@ pub(crate) fn decode<S: Sink>(
     };
     let root = Frame::new(S::PLACEHOLDER, 0, Shape::Root, word);
     let mut decoder = Decoder {
-        r: Reader::new(data, start),
         layout: cfg.layout,
         code_slots: cfg.layout.object_count(),
         dialect: cfg.python.dialect(),
@@ -92,47 +95,48 @@ pub(crate) fn decode<S: Sink>(
         refs: alloc::vec::Vec::with_capacity(data.len() / 64),
         interned: 0,
     };
-    let error = match decoder.run() {
+    let mut r = Reader::new(data, start);
+    let error = match decoder.run(&mut r) {
         Ok(()) => None,
         Err(fault) => Some(decoder.stack.fail(decoder.sink, fault)),
     };
     Outcome {
         root: decoder.stack.root,
-        end: decoder.r.pos(),
+        end: r.pos(),
         error,
     }
 }
 
-impl<'a, S: Sink> Decoder<'a, '_, S> {
+impl<S: Sink> Decoder<'_, S> {
     /// Reads objects and hands each to its container until the top-level one is done.
-    fn run(&mut self) -> Result<(), Fault> {
-        self.stack.check_depth(&self.r)?;
+    fn run(&mut self, r: &mut Reader<'_>) -> Result<(), Fault> {
+        self.stack.check_depth(r)?;
         let python2 = self.dialect.byte_strings;
         loop {
-            let start = self.here();
-            let byte = self.r.u8("type code")?;
+            let start = here(r);
+            let byte = r.u8("type code")?;
             if python2 && byte & tag::FLAG_REF != 0 {
-                return Err(self.unknown(byte, start));
+                return Err(unknown(byte, start));
             }
             let done = match byte & !tag::FLAG_REF {
                 tag::REF if !python2 => {
-                    let index = self.r.i32("reference")?;
+                    let index = r.i32("reference")?;
                     let class = usize::try_from(index)
                         .ok()
                         .and_then(|i| self.refs.get(i).copied())
                         .unwrap_or(RESERVED);
                     if class == RESERVED {
-                        return Err(self.bad_ref(index));
+                        return Err(bad_ref(index, r.pos()));
                     }
                     let id = self.sink.back_ref(byte, start, index as u32);
                     Done { id, class, start }
                 }
                 tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED if !python2 => {
-                    let (at, bytes) = self.payload(true, "str payload")?;
+                    let (at, bytes) = self.payload(r, true, "str payload")?;
                     self.leaf(byte, start, at, bytes.len() as u32, TEXT)
                 }
                 tag::STRING => {
-                    let (at, bytes) = self.payload(false, "bytes payload")?;
+                    let (at, bytes) = self.payload(r, false, "bytes payload")?;
                     let class = if self.dialect.byte_names {
                         BYTES | TEXT
                     } else {
@@ -146,24 +150,24 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                     Done { id, class, start }
                 }
                 tag::SMALL_TUPLE if !python2 => {
-                    let n = u32::from(self.r.u8("size")?);
-                    match self.open(byte, start, n, Shape::Sized)? {
+                    let n = u32::from(r.u8("size")?);
+                    match self.open(r, byte, start, n, Shape::Sized)? {
                         Some(done) => done,
                         None => continue,
                     }
                 }
                 tag::TUPLE | tag::LIST | tag::SET | tag::FROZENSET => {
-                    let n = self.count()?;
-                    match self.open(byte, start, n, Shape::Sized)? {
+                    let n = self.count(r)?;
+                    match self.open(r, byte, start, n, Shape::Sized)? {
                         Some(done) => done,
                         None => continue,
                     }
                 }
                 tag::INT => {
-                    let value = self.r.i32("int")?;
+                    let value = r.i32("int")?;
                     self.leaf(byte, start, value as u32, 0, OTHER)
                 }
-                tag::CODE => match self.open(byte, start, 0, Shape::Code)? {
+                tag::CODE => match self.open(r, byte, start, 0, Shape::Code)? {
                     Some(done) => done,
                     None => continue,
                 },
@@ -171,17 +175,22 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                 // know the code. Read elsewhere, it would be a code object that no writer could put back
                 // as the version's `c`.
                 tag::OLD_CODE if self.layout == CodeLayout::V1_0 => {
-                    match self.open(byte, start, 0, Shape::Code)? {
+                    match self.open(r, byte, start, 0, Shape::Code)? {
                         Some(done) => done,
                         None => continue,
                     }
                 }
-                _ => match self.rare(byte, start)? {
-                    Some(done) => done,
-                    None => continue,
-                },
+                _ => {
+                    // The reader goes by value: the hot loop's own is never handed to a call.
+                    let (rest, rare) = self.rare(r.clone(), byte, start);
+                    *r = rest;
+                    match rare? {
+                        Some(done) => done,
+                        None => continue,
+                    }
+                }
             };
-            if self.deliver(done)? {
+            if self.deliver(r, done)? {
                 return Ok(());
             }
         }
@@ -189,22 +198,29 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
 
     /// The type codes that are rare in real files, out of the hot loop.
     #[inline(never)]
-    fn rare(&mut self, byte: u8, start: u32) -> Result<Option<Done<S::Id>>, Fault> {
+    fn rare<'a>(&mut self, mut r: Reader<'a>, byte: u8, start: u32) -> (Reader<'a>, Step<S::Id>) {
+        let done = self.rare_in(&mut r, byte, start);
+        (r, done)
+    }
+
+    /// [`Decoder::rare`] on its own copy of the reader.
+    #[inline(always)]
+    fn rare_in(&mut self, r: &mut Reader<'_>, byte: u8, start: u32) -> Step<S::Id> {
         let python2 = self.dialect.byte_strings;
         let done = match byte & !tag::FLAG_REF {
             tag::ASCII | tag::ASCII_INTERNED if !python2 => {
-                let (at, bytes) = self.payload(false, "str payload")?;
+                let (at, bytes) = self.payload(r, false, "str payload")?;
                 self.leaf(byte, start, at, bytes.len() as u32, TEXT)
             }
             tag::INTERNED if python2 => {
-                let (at, bytes) = self.payload(false, "str payload")?;
+                let (at, bytes) = self.payload(r, false, "str payload")?;
                 let done = self.leaf(byte, start, at, bytes.len() as u32, BYTES | TEXT);
                 self.sink.intern(done.id);
                 self.interned += 1;
                 done
             }
             tag::INTERNED | tag::UNICODE => {
-                let (at, bytes) = self.payload(false, "str payload")?;
+                let (at, bytes) = self.payload(r, false, "str payload")?;
                 if let Err(bad) = text::check_utf8(bytes) {
                     let offset = at as usize + bad;
                     return Err(Fault::new(ErrorKind::InvalidUtf8, offset, "str payload"));
@@ -213,35 +229,35 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                 self.leaf(byte, start, at, bytes.len() as u32, class)
             }
             tag::INT64 => {
-                let value = u64::from_le_bytes(self.r.array("int64")?);
+                let value = u64::from_le_bytes(r.array("int64")?);
                 self.leaf(byte, start, value as u32, (value >> 32) as u32, OTHER)
             }
-            tag::LONG => self.long(byte, start)?,
+            tag::LONG => self.long(r, byte, start)?,
             tag::BINARY_FLOAT => {
-                let bits = u64::from_le_bytes(self.r.array("float")?);
+                let bits = u64::from_le_bytes(r.array("float")?);
                 self.leaf(byte, start, bits as u32, (bits >> 32) as u32, OTHER)
             }
             tag::BINARY_COMPLEX => {
-                let at = self.here();
-                self.r.take(16, "complex")?;
+                let at = here(r);
+                r.take(16, "complex")?;
                 self.leaf(byte, start, at, 16, OTHER)
             }
             tag::FLOAT => {
-                let at = self.here();
-                number::read_float_text(&mut self.r, "float text")?;
-                let len = self.here() - at;
+                let at = here(r);
+                number::read_float_text(r, "float text")?;
+                let len = here(r) - at;
                 self.leaf(byte, start, at, len, OTHER)
             }
             tag::COMPLEX => {
-                let at = self.here();
-                number::read_float_text(&mut self.r, "complex real part")?;
-                number::read_float_text(&mut self.r, "complex imaginary part")?;
-                let len = self.here() - at;
+                let at = here(r);
+                number::read_float_text(r, "complex real part")?;
+                number::read_float_text(r, "complex imaginary part")?;
+                let len = here(r) - at;
                 self.leaf(byte, start, at, len, OTHER)
             }
             tag::STRINGREF if python2 => {
-                let at = self.r.pos();
-                let index = self.r.i32("string reference")?;
+                let at = r.pos();
+                let index = r.i32("string reference")?;
                 if index < 0 || index as u32 >= self.interned {
                     let kind = ErrorKind::InvalidReference(index as u32);
                     return Err(Fault::new(kind, at, "string reference"));
@@ -250,19 +266,13 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                 let class = BYTES | TEXT;
                 Done { id, class, start }
             }
-            tag::DICT => return self.open(byte, start, 0, Shape::Dict),
-            tag::FROZENDICT if !python2 => return self.open(byte, start, 0, Shape::Dict),
-            tag::SLICE if !python2 => return self.open(byte, start, 3, Shape::Sized),
+            tag::DICT => return self.open(r, byte, start, 0, Shape::Dict),
+            tag::FROZENDICT if !python2 => return self.open(r, byte, start, 0, Shape::Dict),
+            tag::SLICE if !python2 => return self.open(r, byte, start, 3, Shape::Sized),
             tag::NULL => return self.null(byte, start),
-            _ => return Err(self.unknown(byte, start)),
+            _ => return Err(unknown(byte, start)),
         };
         Ok(Some(done))
-    }
-
-    /// The current offset as a `u32`; `decode` refused inputs that do not fit.
-    #[inline(always)]
-    fn here(&self) -> u32 {
-        self.r.pos() as u32
     }
 
     /// A scalar: its node, and its reference slot if its type byte is flagged.
@@ -279,7 +289,7 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
     /// Hands a finished object to its container, and each container this fills to its own. True when
     /// the top-level object is done.
     #[inline(always)]
-    fn deliver(&mut self, mut done: Done<S::Id>) -> Result<bool, Fault> {
+    fn deliver(&mut self, r: &mut Reader<'_>, mut done: Done<S::Id>) -> Result<bool, Fault> {
         loop {
             let frame = self.stack.top_mut();
             match frame.shape {
@@ -301,7 +311,7 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                     return Ok(false);
                 }
                 Shape::Code => {
-                    if !self.code_field(done)? {
+                    if !self.code_field(r, done)? {
                         return Ok(false);
                     }
                 }
@@ -315,21 +325,6 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
                 None => return Ok(false), // proven: a frame was open above the root
             }
         }
-    }
-
-    #[cold]
-    fn unknown(&self, byte: u8, start: u32) -> Fault {
-        Fault::new(
-            ErrorKind::UnknownTypeCode(byte),
-            start as usize,
-            "type code",
-        )
-    }
-
-    #[cold]
-    fn bad_ref(&self, index: i32) -> Fault {
-        let kind = ErrorKind::InvalidReference(index as u32);
-        Fault::new(kind, self.r.pos() - 4, "reference")
     }
 
     /// A NULL ends the dict whose key it stands for; anywhere else it is an error. The terminator goes
@@ -353,6 +348,7 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
     #[inline(always)]
     fn open(
         &mut self,
+        r: &mut Reader<'_>,
         byte: u8,
         start: u32,
         total: u32,
@@ -368,7 +364,7 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
             _ => self.layout,
         };
         if shape == Shape::Sized {
-            self.stack.claim(total, 1, &self.r)?;
+            self.stack.claim(total, 1, r)?;
         }
         let slots = match shape {
             Shape::Code => self.code_slots,
@@ -408,17 +404,21 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
         let full = match shape {
             Shape::Sized => total == 0,
             Shape::Dict | Shape::Root => false,
-            Shape::Code => self.code_ints()?,
+            Shape::Code => {
+                let (rest, full) = self.code_ints(r.clone());
+                *r = rest;
+                full?
+            }
         };
         if full {
             return Ok(self.finish());
         }
-        self.stack.check_nesting(&self.r)?;
+        self.stack.check_nesting(r)?;
         Ok(None)
     }
 
     /// Hands a finished object to the innermost code object. Returns true when it has all its fields.
-    fn code_field(&mut self, done: Done<S::Id>) -> Result<bool, Fault> {
+    fn code_field(&mut self, r: &mut Reader<'_>, done: Done<S::Id>) -> Result<bool, Fault> {
         let frame = self.stack.top_mut();
         if let Some(field) = frame.next_field() {
             if !fits(field.kind, done.class) {
@@ -434,13 +434,25 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
         match frame.next_field() {
             None => Ok(true),
             Some(next) if !next.kind.is_int() => Ok(false),
-            Some(_) => self.code_ints(),
+            Some(_) => {
+                let (rest, full) = self.code_ints(r.clone());
+                *r = rest;
+                full
+            }
         }
     }
 
     /// Reads the integer fields that come next in the innermost code object, and hands them to the sink
     /// together (those read before a fault too). Returns true when the code object has all its fields.
-    fn code_ints(&mut self) -> Result<bool, Fault> {
+    /// The reader goes by value, as to [`Decoder::rare`].
+    fn code_ints<'a>(&mut self, mut r: Reader<'a>) -> (Reader<'a>, Result<bool, Fault>) {
+        let full = self.code_ints_in(&mut r);
+        (r, full)
+    }
+
+    /// [`Decoder::code_ints`] on its own copy of the reader.
+    #[inline(always)]
+    fn code_ints_in(&mut self, r: &mut Reader<'_>) -> Result<bool, Fault> {
         let frame = self.stack.top_mut();
         let mut values = [0; MAX_INTS];
         let mut n = 0;
@@ -451,8 +463,8 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
             .unwrap_or_default()
         {
             let value = match field.kind {
-                FieldKind::Int16 => self.r.i16("int16").map(i32::from),
-                FieldKind::Int32 => self.r.i32("int32"),
+                FieldKind::Int16 => r.i16("int16").map(i32::from),
+                FieldKind::Int32 => r.i32("int32"),
                 _ => {
                     result = Ok(false);
                     break;
@@ -497,49 +509,74 @@ impl<'a, S: Sink> Decoder<'a, '_, S> {
 
     /// An `i32` item count. Negative is an error; `open` checks it against the bytes left.
     #[inline(always)]
-    fn count(&mut self) -> Result<u32, Fault> {
-        let n = self.r.i32("size")?;
+    fn count(&mut self, r: &mut Reader<'_>) -> Result<u32, Fault> {
+        let n = r.i32("size")?;
         u32::try_from(n).map_err(|_| {
             let kind = ErrorKind::BadLength(i64::from(n));
-            Fault::new(kind, self.r.pos() - 4, "size")
+            Fault::new(kind, r.pos() - 4, "size")
         })
     }
 
     /// A length-prefixed payload (`u8` length for the short forms); returns its offset and bytes.
     #[inline(always)]
-    fn payload(&mut self, short: bool, what: &'static str) -> Result<(u32, &'a [u8]), Fault> {
+    fn payload<'a>(
+        &mut self,
+        r: &mut Reader<'a>,
+        short: bool,
+        what: &'static str,
+    ) -> Result<(u32, &'a [u8]), Fault> {
         let n = if short {
-            usize::from(self.r.u8("length")?)
+            usize::from(r.u8("length")?)
         } else {
-            let n = self.r.i32("length")?;
+            let n = r.i32("length")?;
             usize::try_from(n).map_err(|_| {
-                Fault::new(
-                    ErrorKind::BadLength(i64::from(n)),
-                    self.r.pos() - 4,
-                    "length",
-                )
+                Fault::new(ErrorKind::BadLength(i64::from(n)), r.pos() - 4, "length")
             })?
         };
-        let at = self.here();
-        Ok((at, self.r.take(n, what)?))
+        let at = here(r);
+        Ok((at, r.take(n, what)?))
     }
 
     /// A long: signed digit count, then that many 15-bit digits, checked as CPython checks them.
-    fn long(&mut self, byte: u8, start: u32) -> Result<Done<S::Id>, Fault> {
-        let at = self.r.pos();
-        let n = self.r.i32("long size")?;
+    fn long(&mut self, r: &mut Reader<'_>, byte: u8, start: u32) -> Result<Done<S::Id>, Fault> {
+        let at = r.pos();
+        let n = r.i32("long size")?;
         if n == i32::MIN {
             let kind = ErrorKind::BadLength(i64::from(n));
             return Err(Fault::new(kind, at, "long size"));
         }
-        let digits_at = self.here();
+        let digits_at = here(r);
         let count = n.unsigned_abs() as usize;
-        let digits = self.r.take(count * 2, "long digits")?;
+        let digits = r.take(count * 2, "long digits")?;
         if let Err((i, kind)) = number::check_long_digits(digits) {
             return Err(Fault::new(kind, digits_at as usize + 2 * i, "long digits"));
         }
         Ok(self.leaf(byte, start, digits_at, n as u32, OTHER))
     }
+}
+
+/// The current offset as a `u32`; `decode` refused inputs that do not fit.
+#[inline(always)]
+fn here(r: &Reader<'_>) -> u32 {
+    r.pos() as u32
+}
+
+// The cold paths take values, not the decoder: a reader whose address no call takes stays in registers.
+
+#[cold]
+fn unknown(byte: u8, start: u32) -> Fault {
+    Fault::new(
+        ErrorKind::UnknownTypeCode(byte),
+        start as usize,
+        "type code",
+    )
+}
+
+/// A back-reference to `index`, read before `pos`, that names no filled slot.
+#[cold]
+fn bad_ref(index: i32, pos: usize) -> Fault {
+    let kind = ErrorKind::InvalidReference(index as u32);
+    Fault::new(kind, pos - 4, "reference")
 }
 
 /// Whether an object of `class` may stand in a field of `kind`: it has one of the classes the field

@@ -97,6 +97,14 @@ impl<I, K> Frame<I, K> {
     }
 }
 
+/// Nesting deeper than `max_depth`, at `pos`: the type byte that would go one level deeper. It takes
+/// values, not the reader, so that the decoder's reader stays in registers.
+#[cold]
+fn depth_fault(max_depth: usize, pos: usize) -> Fault {
+    let kind = ErrorKind::DepthLimit(max_depth as u32);
+    Fault::new(kind, pos, "type code")
+}
+
 /// The open containers, innermost apart (every value goes to it, so it is kept out of the vector).
 pub(crate) struct Stack<I, K> {
     top: Frame<I, K>,
@@ -141,7 +149,7 @@ impl<I: Copy, K: Copy> Stack<I, K> {
     /// A fault if no value may be read at all (a depth limit of 0).
     pub fn check_depth(&self, r: &Reader<'_>) -> Result<(), Fault> {
         if self.max_depth == 0 {
-            return Err(self.depth_fault(r));
+            return Err(depth_fault(self.max_depth, r.pos()));
         }
         Ok(())
     }
@@ -177,16 +185,9 @@ impl<I: Copy, K: Copy> Stack<I, K> {
     #[inline(always)]
     pub fn check_nesting(&self, r: &Reader<'_>) -> Result<(), Fault> {
         if !self.top.is_full() && self.below.len() >= self.max_depth {
-            return Err(self.depth_fault(r));
+            return Err(depth_fault(self.max_depth, r.pos()));
         }
         Ok(())
-    }
-
-    /// Nesting too deep, at the type byte that would go one level deeper.
-    #[cold]
-    fn depth_fault(&self, r: &Reader<'_>) -> Fault {
-        let kind = ErrorKind::DepthLimit(self.max_depth as u32);
-        Fault::new(kind, r.pos(), "type code")
     }
 
     /// True when the innermost container has all it holds.
