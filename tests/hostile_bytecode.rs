@@ -14,67 +14,11 @@ mod support;
 
 use pycmarshal::tools::dis;
 use pycmarshal::{Bytecode, ErrorKind};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use support::Interpreter;
-
-/// Counts this thread's heap while measuring, as `tests/memory.rs` does, and the bytes allocated in
-/// all.
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static TOTAL: AtomicUsize = AtomicUsize::new(0);
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-thread_local! {
-    static MEASURING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn measuring() -> bool {
-    MEASURING.try_with(Cell::get).unwrap_or(false)
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if measuring() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
-            TOTAL.fetch_add(layout.size(), Ordering::SeqCst);
-        }
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if measuring() {
-            CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
-        }
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use support::counting::{Counting, bound, measure};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// The parse's bound: 32 bytes per input byte, plus 64 KiB, plus 256 bytes per level.
-fn bound(input: usize, levels: usize) -> usize {
-    32 * input + 64 * 1024 + 256 * levels
-}
-
-/// What `f` cost this thread: (peak heap growth, bytes allocated in all).
-fn measure(f: impl FnOnce()) -> (usize, usize) {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let base = CURRENT.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
-    TOTAL.store(0, Ordering::SeqCst);
-    MEASURING.set(true);
-    f();
-    MEASURING.set(false);
-    let peak = PEAK.load(Ordering::SeqCst).saturating_sub(base);
-    (peak, TOTAL.load(Ordering::SeqCst))
-}
 
 /// A writer that only counts.
 struct Count(usize);

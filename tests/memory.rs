@@ -6,67 +6,15 @@
 //! that claim far more than the input holds.
 
 use pycmarshal::{DEFAULT_MAX_DEPTH, Options};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use support::counting::{Counting, bound, one_at_a_time, peak_during};
+
+mod support;
 
 /// The default depth limit: how deep the nesting tests go at most.
 const DEPTH: usize = DEFAULT_MAX_DEPTH as usize;
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-/// The tests of this file share the counters: one measures at a time.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-thread_local! {
-    /// Set while this thread's allocations are measured: only they count, not those of the tests that
-    /// run beside it (building their inputs, say).
-    static MEASURING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn measuring() -> bool {
-    MEASURING.try_with(Cell::get).unwrap_or(false)
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if measuring() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
-        }
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if measuring() {
-            CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
-        }
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// The bound the README promises: 32 bytes per input byte, plus 64 KiB, plus 256 bytes per level of
-/// nesting the input reaches (the depth limit caps that: 500 KiB at the default 2000). The worst
-/// level measured, a Python 1.0 code object one byte long, takes about 190: its frame, node, code
-/// record and field slots, with the room their vectors keep to grow.
-fn bound(input: usize, levels: usize) -> usize {
-    32 * input + 64 * 1024 + 256 * levels
-}
-
-/// Peak heap growth of this thread while `f` runs (what `f` frees it allocated itself).
-fn peak_during(f: impl FnOnce()) -> usize {
-    let base = CURRENT.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
-    MEASURING.set(true);
-    f();
-    MEASURING.set(false);
-    PEAK.load(Ordering::SeqCst) - base
-}
 
 /// [`within_bound_with`] for data that nests at most a few levels, read as the newest Python.
 #[track_caller]
@@ -78,7 +26,7 @@ fn within_bound(name: &str, data: &[u8]) {
 /// `levels` deep.
 #[track_caller]
 fn within_bound_with(name: &str, options: Options, data: &[u8], levels: usize) {
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = one_at_a_time();
     for (parse, peak) in [
         ("strict", peak_during(|| drop(options.parse_marshal(data)))),
         (
@@ -269,7 +217,7 @@ impl std::fmt::Write for Count {
 #[test]
 fn the_json_form_and_the_dump_take_memory_for_nesting_not_for_size() {
     use pycmarshal::tools::{dump, json};
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = one_at_a_time();
     let nested = {
         let mut data = b")\x01".repeat(DEPTH - 1);
         data.push(b'N');
@@ -309,7 +257,7 @@ fn normalize_bound(input: usize, levels: usize) -> usize {
 #[test]
 fn normalizing_takes_memory_linear_in_the_input() {
     use pycmarshal::write::normalize;
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = one_at_a_time();
     let distinct_ints: Vec<u8> = {
         let mut data = vec![b'['];
         data.extend((N as u32 / 4).to_le_bytes());
@@ -352,7 +300,7 @@ fn normalizing_takes_memory_linear_in_the_input() {
 #[test]
 fn inference_and_checking_take_what_a_parse_takes() {
     use pycmarshal::tools::{check::Checker, infer};
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = one_at_a_time();
     let data = list_of(N, b")\x00");
     let peak = peak_during(|| drop(infer::infer_pyc(&data)));
     println!("infer ({} bytes): {peak} bytes", data.len());
@@ -411,7 +359,7 @@ inner = compile('pass', 'f', 'exec').replace(co_filename=long, co_name=long, co_
 codes = tuple(inner.replace(co_firstlineno=i + 1) for i in range(20000))
 co = compile('pass', 'f', 'exec').replace(co_consts=codes, co_filename=long)",
     );
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = one_at_a_time();
     for (name, data, levels) in [
         ("nested code", nested, 1800),
         ("repeated long values", repeated, 2),

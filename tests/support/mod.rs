@@ -2,6 +2,8 @@
 //! fixtures they build once (compiled standard libraries), and running the Python helper.
 #![allow(dead_code)] // each test binary uses part of this module
 
+pub mod counting;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
