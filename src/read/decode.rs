@@ -96,15 +96,8 @@ pub(crate) fn decode<S: Sink>(
         interned: 0,
     };
     let mut r = Reader::new(data, start);
-    let error = match decoder.run(&mut r) {
-        Ok(()) => None,
-        Err(fault) => Some(decoder.stack.fail(decoder.sink, fault)),
-    };
-    Outcome {
-        root: decoder.stack.root,
-        end: r.pos(),
-        error,
-    }
+    let run = decoder.run(&mut r);
+    decoder.stack.outcome(decoder.sink, run, r.pos())
 }
 
 impl<S: Sink> Decoder<'_, S> {

@@ -7,7 +7,7 @@
 //! Each format's decoder adds its own words to a frame (`K`: what it reads next in the container, which
 //! reference class to record) and its own delivery rules; the stack carries them untouched.
 
-use super::sink::Sink;
+use super::sink::{Outcome, Sink};
 use crate::base::error::{Error, ErrorKind, Fault, Step};
 use crate::base::reader::Reader;
 use crate::format::layout::Field;
@@ -242,6 +242,22 @@ impl<I: Copy, K: Copy> Stack<I, K> {
     pub fn code_int<S: Sink<Id = I>>(&mut self, sink: &mut S, value: i32) {
         sink.code_ints(self.top.id, &[value]);
         self.top.field += 1;
+    }
+
+    /// What a decode that ran to `end` returns: the top-level object, and the fault, if `run` ended
+    /// with one, as [`Stack::fail`] locates it (the containers left open closed, partly filled).
+    pub fn outcome<S: Sink<Id = I>>(
+        mut self,
+        sink: &mut S,
+        run: Result<(), Fault>,
+        end: usize,
+    ) -> Outcome<I> {
+        let error = run.err().map(|fault| self.fail(sink, fault));
+        Outcome {
+            root: self.root,
+            end,
+            error,
+        }
     }
 
     /// Closes every open container as incomplete, so the sink keeps what was decoded, and builds the

@@ -107,15 +107,8 @@ pub(crate) fn decode<S: Forms>(
         sink,
         stack: Stack::new(frame, max_depth),
     };
-    let error = match decoder.run() {
-        Ok(()) => None,
-        Err(fault) => Some(decoder.stack.fail(decoder.sink, fault)),
-    };
-    Outcome {
-        root: decoder.stack.root,
-        end: decoder.r.pos(),
-        error,
-    }
+    let run = decoder.run();
+    decoder.stack.outcome(decoder.sink, run, decoder.r.pos())
 }
 
 impl<'a, S: Forms> Decoder<'a, '_, S> {
