@@ -57,17 +57,8 @@ fn compile(root: &Path, modules: &[(&str, &str)]) -> Vec<PathBuf> {
         })
         .collect();
     let script = "import py_compile, sys\nfor s in sys.argv[1:]:\n    print(py_compile.compile(s, doraise=True))";
-    let out = Command::new(support::python3().program)
-        .args(["-c", script])
-        .args(&sources)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
+    let out = support::python_output_with(&support::python3(), script, &sources);
+    String::from_utf8(out)
         .unwrap()
         .lines()
         .map(PathBuf::from)
@@ -106,17 +97,8 @@ for pyc in sys.argv[1:]:
         print('fails')";
 
 fn importlib_verdicts(caches: &[PathBuf]) -> Vec<String> {
-    let out = Command::new(support::python3().program)
-        .args(["-c", IMPORTLIB_VERDICT])
-        .args(caches)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
+    let out = support::python_output_with(&support::python3(), IMPORTLIB_VERDICT, caches);
+    String::from_utf8(out)
         .unwrap()
         .lines()
         .map(String::from)
