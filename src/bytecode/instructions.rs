@@ -68,14 +68,104 @@ impl Instruction<'_, '_> {
     }
 }
 
-/// The tables a code object's arguments index.
-struct Tables<'o, 'a> {
-    consts: Option<Items<'o, 'a>>,
-    names: Option<Items<'o, 'a>>,
+/// A table an argument indexes: a tuple of the code object, whose items resolve the argument, or only
+/// its length, where the argument is checked and nothing resolved (the verifier during a skim).
+pub(crate) trait Indexed: Copy {
+    /// What an index resolves to.
+    type Item: Copy;
+    fn len(&self) -> usize;
+    fn get(&self, i: usize) -> Option<Self::Item>;
+}
+
+impl<'o, 'a> Indexed for Items<'o, 'a> {
+    type Item = Object<'o, 'a>;
+    fn len(&self) -> usize {
+        Items::len(self)
+    }
+    fn get(&self, i: usize) -> Option<Object<'o, 'a>> {
+        Items::get(self, i)
+    }
+}
+
+/// A table known by its length only.
+impl Indexed for usize {
+    type Item = ();
+    fn len(&self) -> usize {
+        *self
+    }
+    fn get(&self, i: usize) -> Option<()> {
+        (i < *self).then_some(())
+    }
+}
+
+/// The tables a code object's arguments index; a field the code object lacks is `None`, an empty
+/// table.
+#[derive(Copy, Clone)]
+pub(crate) struct Tables<T> {
+    pub consts: Option<T>,
+    pub names: Option<T>,
     /// `co_varnames`, or 3.11+ `co_localsplusnames`.
-    locals: Option<Items<'o, 'a>>,
+    pub locals: Option<T>,
     /// Before 3.11, `co_cellvars` then `co_freevars`.
-    cells: [Option<Items<'o, 'a>>; 2],
+    pub cells: [Option<T>; 2],
+}
+
+impl<'o, 'a> Tables<Items<'o, 'a>> {
+    /// The tables of `code`.
+    pub fn of(code: &Code<'o, 'a>) -> Self {
+        Tables {
+            consts: code.consts(),
+            names: code.names(),
+            locals: code.localsplusnames().or_else(|| code.varnames()),
+            cells: [code.cellvars(), code.freevars()],
+        }
+    }
+}
+
+/// An argument resolved against tables whose items are `I`: [`Argument`] where they are objects.
+#[derive(Copy, Clone, Debug)]
+pub(crate) enum Resolved<I> {
+    None,
+    Number(u32),
+    Const(I),
+    Name(I),
+    Local(I),
+    Locals(I, I),
+    Free(I),
+    Jump(u32),
+    Compare(&'static str),
+    BinaryOp(&'static str),
+    Intrinsic(&'static str),
+}
+
+impl<'o, 'a> From<Resolved<Object<'o, 'a>>> for Argument<'o, 'a> {
+    fn from(resolved: Resolved<Object<'o, 'a>>) -> Self {
+        match resolved {
+            Resolved::None => Argument::None,
+            Resolved::Number(n) => Argument::Number(n),
+            Resolved::Const(o) => Argument::Const(o),
+            Resolved::Name(o) => Argument::Name(o),
+            Resolved::Local(o) => Argument::Local(o),
+            Resolved::Locals(a, b) => Argument::Locals(a, b),
+            Resolved::Free(o) => Argument::Free(o),
+            Resolved::Jump(target) => Argument::Jump(target),
+            Resolved::Compare(s) => Argument::Compare(s),
+            Resolved::BinaryOp(s) => Argument::BinaryOp(s),
+            Resolved::Intrinsic(s) => Argument::Intrinsic(s),
+        }
+    }
+}
+
+/// One instruction decoded against tables whose items are `I` ([`Instruction`]'s fields).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Decoded<I> {
+    pub offset: u32,
+    pub opcode: u8,
+    pub name: &'static str,
+    pub arg: Option<u32>,
+    pub size: u32,
+    pub argument: Resolved<I>,
+    pub flags: u16,
 }
 
 /// Names whose index the argument shifts, the low bits being flags: the opcode, the first version,
@@ -98,51 +188,49 @@ const PACKED_LOCALS: &[&str] = &[
     "LOAD_FAST_BORROW_LOAD_FAST_BORROW",
 ];
 
-/// The instructions of a code object, decoded as they are asked for; after an error, nothing more.
-pub struct Instructions<'o, 'a> {
-    set: Option<&'static OpcodeSet>,
+/// The walk over `co_code`: one instruction at a time, its argument resolved against `tables`. The
+/// public [`Instructions`] walk with the code object's tuples; the verifier of a skim with lengths.
+pub(crate) struct Walk<'a, T> {
+    set: &'static OpcodeSet,
     code: &'a [u8],
     /// The absolute offset of `co_code`'s first byte, for errors.
     base: u64,
-    tables: Tables<'o, 'a>,
+    tables: Tables<T>,
     at: usize,
     extended: u32,
-    /// The error that ends the walk before the first instruction (no bytecode, no opcode set).
-    pending: Option<Error>,
-    done: bool,
 }
 
-impl<'o, 'a> Instructions<'o, 'a> {
-    /// The same walk over the first `len` bytes of the code only (the fuzz targets' prefix property).
-    #[cfg(feature = "arbitrary")]
-    pub(crate) fn cut(mut self, len: usize) -> Self {
-        self.code = self.code.get(..len).unwrap_or(self.code);
-        self
-    }
-
-    pub(crate) fn new(code: &Code<'o, 'a>, set: Result<&'static OpcodeSet, Error>) -> Self {
-        let bytecode = code.get("co_code");
-        let localsplus = code.localsplusnames();
-        let (set, pending) = match (set, bytecode.and_then(|b| b.as_bytes())) {
-            (Ok(set), Some(_)) => (Some(set), None),
-            (Err(error), _) => (None, Some(error)),
-            (Ok(_), None) => (None, Some(located(ErrorKind::BadValue, 0, &[], "co_code"))),
-        };
-        Instructions {
+impl<'a, T: Indexed> Walk<'a, T> {
+    pub fn new(set: &'static OpcodeSet, code: &'a [u8], base: u64, tables: Tables<T>) -> Self {
+        Walk {
             set,
-            code: bytecode.and_then(|b| b.as_bytes()).unwrap_or_default(),
-            base: bytecode.and_then(|b| b.payload_offset()).unwrap_or(0),
-            tables: Tables {
-                consts: code.consts(),
-                names: code.names(),
-                locals: localsplus.or_else(|| code.varnames()),
-                cells: [code.cellvars(), code.freevars()],
-            },
+            code,
+            base,
+            tables,
             at: 0,
             extended: 0,
-            pending,
-            done: false,
         }
+    }
+
+    /// The same walk over the first `len` bytes of the code only (the fuzz targets' prefix property).
+    #[cfg(feature = "arbitrary")]
+    fn cut(&mut self, len: usize) {
+        self.code = self.code.get(..len).unwrap_or(self.code);
+    }
+
+    /// The code's length in bytes.
+    pub fn code_len(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    /// The absolute offset of the code's first byte.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// True once every instruction has been decoded.
+    pub fn is_done(&self) -> bool {
+        self.at >= self.code.len()
     }
 
     /// The error at byte `at` of the code, for the instruction named `name`.
@@ -158,10 +246,11 @@ impl<'o, 'a> Instructions<'o, 'a> {
         Error::new(kind, self.base + at as u64, Context { path, what })
     }
 
-    /// Decodes the instruction at `self.at`.
-    fn decode(&mut self, set: &'static OpcodeSet) -> Result<Instruction<'o, 'a>, Error> {
+    /// Decodes the next instruction (the walk must not be done).
+    pub fn decode(&mut self) -> Result<Decoded<T::Item>, Error> {
+        let set = self.set;
         let at = self.at;
-        let left = self.code.len() - at;
+        let left = self.code.len().saturating_sub(at);
         let opcode = self.code.get(at).copied().unwrap_or(0);
         let op = set
             .ops
@@ -198,11 +287,11 @@ impl<'o, 'a> Instructions<'o, 'a> {
         };
         let end = (at + size) as u32;
         let argument = match arg {
-            Some(arg) => self.resolve(set, name, op.flags, arg, end, at)?,
-            None => Argument::None,
+            Some(arg) => self.resolve(name, op.flags, arg, end, at)?,
+            None => Resolved::None,
         };
         self.at += size;
-        Ok(Instruction {
+        Ok(Decoded {
             offset: at as u32,
             opcode,
             name,
@@ -216,13 +305,13 @@ impl<'o, 'a> Instructions<'o, 'a> {
     /// What `arg` stands for in the instruction `name` at `at`, which ends at `end`.
     fn resolve(
         &self,
-        set: &'static OpcodeSet,
         name: &'static str,
         flags: u16,
         arg: u32,
         end: u32,
         at: usize,
-    ) -> Result<Argument<'o, 'a>, Error> {
+    ) -> Result<Resolved<T::Item>, Error> {
+        let set = self.set;
         let version = set.version;
         let out_of_range = |table: &'static str, index: u32, len: usize| {
             let kind = ErrorKind::ArgumentOutOfRange {
@@ -233,7 +322,7 @@ impl<'o, 'a> Instructions<'o, 'a> {
             self.fault(kind, at, Some(name), "argument")
         };
         // A field the code object lacks is an empty table.
-        let index = |table: Option<Items<'o, 'a>>, i: u32, what: &'static str| {
+        let index = |table: Option<T>, i: u32, what: &'static str| {
             let len = table.map_or(0, |items| items.len());
             table
                 .and_then(|items| items.get(i as usize))
@@ -253,22 +342,22 @@ impl<'o, 'a> Instructions<'o, 'a> {
             } else {
                 end.wrapping_add(distance)
             };
-            return Ok(Argument::Jump(target));
+            return Ok(Resolved::Jump(target));
         }
         if flags & flags::JABS != 0 {
-            return Ok(Argument::Jump(
+            return Ok(Resolved::Jump(
                 arg.wrapping_mul(u32::from(set.jump_unit_bytes)),
             ));
         }
         if flags & flags::CONST != 0 {
-            return index(self.tables.consts, arg, "co_consts").map(Argument::Const);
+            return index(self.tables.consts, arg, "co_consts").map(Resolved::Const);
         }
         if flags & flags::NAME != 0 {
             let shift = NAME_SHIFTS
                 .iter()
                 .find(|&&(op, first, _)| op == name && version >= first)
                 .map_or(0, |&(_, _, shift)| shift);
-            return index(self.tables.names, arg >> shift, "co_names").map(Argument::Name);
+            return index(self.tables.names, arg >> shift, "co_names").map(Resolved::Name);
         }
         if flags & flags::LOCAL != 0 {
             // Python 1.0-1.2's code objects have no co_varnames: their locals are among the names.
@@ -276,15 +365,15 @@ impl<'o, 'a> Instructions<'o, 'a> {
             if version >= (3, 13) && PACKED_LOCALS.contains(&name) {
                 let first = index(locals, arg >> 4, "the locals")?;
                 let second = index(locals, arg & 15, "the locals")?;
-                return Ok(Argument::Locals(first, second));
+                return Ok(Resolved::Locals(first, second));
             }
-            return index(locals, arg, "the locals").map(Argument::Local);
+            return index(locals, arg, "the locals").map(Resolved::Local);
         }
         if flags & flags::FREE != 0 {
             // 3.11+ index the fast locals; before, the cells then the free variables.
             let [cells, free] = self.tables.cells;
             if cells.is_none() && free.is_none() {
-                return index(self.tables.locals, arg, "the locals").map(Argument::Free);
+                return index(self.tables.locals, arg, "the locals").map(Resolved::Free);
             }
             let (cells_len, free_len) = (cells.map_or(0, |c| c.len()), free.map_or(0, |f| f.len()));
             let found = match (arg as usize).checked_sub(cells_len) {
@@ -293,7 +382,7 @@ impl<'o, 'a> Instructions<'o, 'a> {
             };
             let what = "co_cellvars + co_freevars";
             return found
-                .map(Argument::Free)
+                .map(Resolved::Free)
                 .ok_or_else(|| out_of_range(what, arg, cells_len + free_len));
         }
         if flags & flags::COMPARE != 0 {
@@ -301,20 +390,59 @@ impl<'o, 'a> Instructions<'o, 'a> {
                 .iter()
                 .find(|&&(first, _)| version >= first)
                 .map_or(0, |&(_, shift)| shift);
-            return symbol(set.cmp_op, arg >> shift, "cmp_op").map(Argument::Compare);
+            return symbol(set.cmp_op, arg >> shift, "cmp_op").map(Resolved::Compare);
         }
         match name {
             "BINARY_OP" if !set.nb_ops.is_empty() => {
-                symbol(set.nb_ops, arg, "the binary operators").map(Argument::BinaryOp)
+                symbol(set.nb_ops, arg, "the binary operators").map(Resolved::BinaryOp)
             }
             "CALL_INTRINSIC_1" if !set.intrinsic_1.is_empty() => {
-                symbol(set.intrinsic_1, arg, "the intrinsics").map(Argument::Intrinsic)
+                symbol(set.intrinsic_1, arg, "the intrinsics").map(Resolved::Intrinsic)
             }
             "CALL_INTRINSIC_2" if !set.intrinsic_2.is_empty() => {
-                symbol(set.intrinsic_2, arg, "the intrinsics").map(Argument::Intrinsic)
+                symbol(set.intrinsic_2, arg, "the intrinsics").map(Resolved::Intrinsic)
             }
-            _ => Ok(Argument::Number(arg)),
+            _ => Ok(Resolved::Number(arg)),
         }
+    }
+}
+
+/// The instructions of a code object, decoded as they are asked for; after an error, nothing more.
+pub struct Instructions<'o, 'a> {
+    /// The walk, or the error that ends it before the first instruction (no bytecode, no opcode
+    /// set).
+    walk: Result<Walk<'a, Items<'o, 'a>>, Option<Error>>,
+    done: bool,
+}
+
+impl<'o, 'a> Instructions<'o, 'a> {
+    /// The same walk over the first `len` bytes of the code only (the fuzz targets' prefix property).
+    #[cfg(feature = "arbitrary")]
+    pub(crate) fn cut(mut self, len: usize) -> Self {
+        if let Ok(walk) = &mut self.walk {
+            walk.cut(len);
+        }
+        self
+    }
+
+    pub(crate) fn new(code: &Code<'o, 'a>, set: Result<&'static OpcodeSet, Error>) -> Self {
+        let bytecode = code.get("co_code");
+        let walk = match (set, bytecode.and_then(|b| b.as_bytes())) {
+            (Ok(set), Some(bytes)) => {
+                let base = bytecode.and_then(|b| b.payload_offset()).unwrap_or(0);
+                Ok(Walk::new(set, bytes, base, Tables::of(code)))
+            }
+            (Err(error), _) => Err(Some(error)),
+            (Ok(_), None) => Err(Some(located(ErrorKind::BadValue, 0, &[], "co_code"))),
+        };
+        Instructions { walk, done: false }
+    }
+
+    /// The walk, or the error that ends it before the first instruction (the verifier's way in).
+    pub(crate) fn into_walk(self) -> Result<Walk<'a, Items<'o, 'a>>, Error> {
+        self.walk.map_err(|error| {
+            error.unwrap_or_else(|| located(ErrorKind::BadValue, 0, &[], "co_code"))
+        })
     }
 }
 
@@ -334,17 +462,27 @@ impl<'o, 'a> Iterator for Instructions<'o, 'a> {
         if self.done {
             return None;
         }
-        if let Some(error) = self.pending.take() {
-            self.done = true;
-            return Some(Err(error));
-        }
-        let set = self.set?;
-        if self.at >= self.code.len() {
+        let walk = match &mut self.walk {
+            Ok(walk) => walk,
+            Err(pending) => {
+                self.done = true;
+                return pending.take().map(Err);
+            }
+        };
+        if walk.is_done() {
             self.done = true;
             return None;
         }
-        let decoded = self.decode(set);
+        let decoded = walk.decode();
         self.done = decoded.is_err();
-        Some(decoded)
+        Some(decoded.map(|d| Instruction {
+            offset: d.offset,
+            opcode: d.opcode,
+            name: d.name,
+            arg: d.arg,
+            size: d.size,
+            argument: d.argument.into(),
+            flags: d.flags,
+        }))
     }
 }

@@ -15,6 +15,9 @@ mod exceptions;
 mod instructions;
 mod lines;
 pub mod opcodes;
+/// Only `pyc check --deep` (std) verifies in the skim.
+#[cfg(feature = "std")]
+mod skim;
 mod verify;
 
 pub use self::exceptions::Handler;
@@ -24,9 +27,11 @@ pub use self::lines::{LineRange, LineStart, Position};
 use self::instructions::located;
 use self::lines::Table;
 use self::opcodes::OpcodeSet;
+#[cfg(feature = "std")]
+pub(crate) use self::skim::verifies;
+pub(crate) use self::verify::Scratch;
 use crate::base::error::{Error, ErrorKind};
 use crate::format::layout::LineTable;
-use crate::format::magic::Implementation;
 use crate::object::Code;
 use alloc::vec::Vec;
 
@@ -85,22 +90,10 @@ fn table<'a>(code: &Code<'_, 'a>) -> Option<Table<'a>> {
 impl<'o, 'a> Bytecode<'o, 'a> for Code<'o, 'a> {
     fn opcodes(&self) -> Result<&'static OpcodeSet, Error> {
         let objects = self.objects();
-        let python = objects.python();
-        let unsupported = || {
+        opcodes::for_file(objects.python(), objects.magic()).ok_or_else(|| {
             let why = "its bytecode is not CPython's or PyPy's (GraalPy, RustPython, Dropbox)";
             located(ErrorKind::Unsupported(why), 0, &[], "disassemble")
-        };
-        if !matches!(
-            python.implementation,
-            Implementation::CPython | Implementation::PyPy
-        ) {
-            return Err(unsupported());
-        }
-        objects
-            .magic()
-            .and_then(|magic| opcodes::for_magic(python.implementation, magic))
-            .or_else(|| opcodes::for_python(python))
-            .ok_or_else(unsupported)
+        })
     }
 
     fn other_opcodes(&self) -> Vec<&'static OpcodeSet> {
@@ -175,22 +168,22 @@ impl<'o, 'a> Bytecode<'o, 'a> for Code<'o, 'a> {
     }
 
     fn verify_as(&self, set: &'static OpcodeSet) -> Result<(), Error> {
-        let code = self.get("co_code");
-        let code_len = code
-            .and_then(|c| c.as_bytes())
-            .map_or(0, |b| b.len() as u32);
-        let code_base = code.and_then(|c| c.payload_offset()).unwrap_or(0);
-        let handlers = self.get("co_exceptiontable").map(|field| {
-            let base = field.payload_offset().unwrap_or(0);
-            (field.as_bytes().unwrap_or_default(), base)
-        });
-        let lines = table(self).filter(|t| t.format != LineTable::Missing);
-        verify::verify(
-            self.instructions_as(set),
-            code_len,
-            code_base,
-            lines,
-            handlers,
-        )
+        verify_code(self, set, &mut Scratch::default())
     }
+}
+
+/// [`Bytecode::verify_as`] in `scratch`'s room, which the caller keeps from one code object to the
+/// next.
+pub(crate) fn verify_code(
+    code: &Code<'_, '_>,
+    set: &'static OpcodeSet,
+    scratch: &mut Scratch,
+) -> Result<(), Error> {
+    let handlers = code.get("co_exceptiontable").map(|field| {
+        let base = field.payload_offset().unwrap_or(0);
+        (field.as_bytes().unwrap_or_default(), base)
+    });
+    let lines = table(code).filter(|t| t.format != LineTable::Missing);
+    let walk = Instructions::new(code, Ok(set)).into_walk()?;
+    verify::verify(walk, lines, handlers, scratch)
 }

@@ -4,51 +4,60 @@
 //! `pyc check --deep` asks of each code object.
 
 use super::exceptions;
-use super::instructions::{Argument, Instructions, located};
+use super::instructions::{Indexed, Resolved, Walk, located};
 use super::lines::Table;
 use crate::base::error::{Error, ErrorKind, Step};
 use crate::format::layout::LineTable;
 use alloc::vec::Vec;
 
-/// One bit per byte of the code: where an instruction starts.
-struct Starts(Vec<u64>);
+/// What verifying a code object needs room for, kept from one code object to the next: one bit per
+/// byte of the code (where an instruction starts), and the jumps to check against them.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    starts: Vec<u64>,
+    jumps: Vec<(u32, &'static str, u32)>,
+}
 
-impl Starts {
-    fn new(len: usize) -> Starts {
-        Starts(alloc::vec![0; len.div_ceil(64) + 1])
+impl Scratch {
+    /// Clears the room for a code of `len` bytes.
+    fn reset(&mut self, len: usize) {
+        self.starts.clear();
+        self.starts.resize(len.div_ceil(64) + 1, 0);
+        self.jumps.clear();
     }
 
     fn set(&mut self, at: u32) {
-        if let Some(word) = self.0.get_mut(at as usize / 64) {
+        if let Some(word) = self.starts.get_mut(at as usize / 64) {
             *word |= 1 << (at % 64);
         }
     }
 
     fn has(&self, at: u32) -> bool {
-        self.0
+        self.starts
             .get(at as usize / 64)
             .is_some_and(|word| word & (1 << (at % 64)) != 0)
     }
 }
 
 /// Checks the instructions, then the jumps, the line table and the exception table against them.
-pub(crate) fn verify(
-    instructions: Instructions<'_, '_>,
-    code_len: u32,
-    code_base: u64,
+pub(crate) fn verify<T: Indexed>(
+    mut walk: Walk<'_, T>,
     lines: Option<Table<'_>>,
     handlers: Option<(&[u8], u64)>,
+    scratch: &mut Scratch,
 ) -> Result<(), Error> {
-    let mut starts = Starts::new(code_len as usize);
-    let mut jumps = Vec::new();
-    for instruction in instructions {
-        let instruction = instruction?;
-        starts.set(instruction.offset);
-        if let Argument::Jump(target) = instruction.argument {
-            jumps.push((instruction.offset, instruction.name, target));
+    let (code_len, code_base) = (walk.code_len(), walk.base());
+    scratch.reset(code_len as usize);
+    while !walk.is_done() {
+        let instruction = walk.decode()?;
+        scratch.set(instruction.offset);
+        if let Resolved::Jump(target) = instruction.argument {
+            let jump = (instruction.offset, instruction.name, target);
+            scratch.jumps.push(jump);
         }
     }
-    for (at, name, target) in jumps {
+    let starts = &*scratch;
+    for &(at, name, target) in &starts.jumps {
         if target >= code_len || !starts.has(target) {
             let path = [
                 Step::Field("co_code"),

@@ -250,12 +250,26 @@ pub fn header(data: &[u8]) {
 /// writing their disassembly never panics and stays linear; and every prefix of `co_code` decodes to
 /// a prefix of its instructions, then (when cut inside one) a typed error there.
 pub fn bytecode(data: &[u8]) {
+    deep(data);
     if let Ok(pyc) = Options::new().parse_pyc(data) {
         bytecode_objects(&pyc.objects, data.len());
     }
     if let Ok(sample) = Sample::arbitrary(&mut Unstructured::new(data)) {
         bytecode_sample(&sample);
     }
+}
+
+/// `pyc check --deep`'s two ways agree: the verifier in the skim passes a file only where parsing it
+/// and verifying every code object passes it too. Returns both verdicts (skim, parse), for the
+/// tests on real files, where every file that verifies should verify in the skim.
+pub fn deep(data: &[u8]) -> (bool, bool) {
+    let skim = crate::bytecode::verifies(&Options::new(), data);
+    let parsed = crate::tools::check::deep_check_parsed(data);
+    assert!(
+        !skim || parsed.is_ok(),
+        "the skim passes what the parse refuses: {parsed:?}"
+    );
+    (skim, parsed.is_ok())
 }
 
 /// [`bytecode`]'s properties on one sample.

@@ -17,5 +17,5 @@ pub mod dialect;
 pub mod header;
 pub mod options;
 pub mod parse;
-mod sink;
+pub(crate) mod sink;
 mod stack;

@@ -93,13 +93,22 @@ impl Options {
     /// Checks a `.pyc` file as [`Options::parse_pyc`] does, keeping nothing.
     pub fn validate_pyc(&self, data: &[u8]) -> Result<Header, Error> {
         let header = header::parse(data, self.python)?;
-        let reading = self.reading(data, Some(&header));
-        match self
-            .body(data, Some(&header), reading, &mut Discard, false)
-            .1
-        {
+        self.validate_body(data, &header, &mut Discard)?;
+        Ok(header)
+    }
+
+    /// Decodes the body of the `.pyc` file whose header is `header` into `sink`, as
+    /// [`Options::validate_pyc`] does into nothing.
+    pub(crate) fn validate_body<S: Forms>(
+        &self,
+        data: &[u8],
+        header: &Header,
+        sink: &mut S,
+    ) -> Result<(), Error> {
+        let reading = self.reading(data, Some(header));
+        match self.body(data, Some(header), reading, sink, false).1 {
             Some(error) => Err(error),
-            None => Ok(header),
+            None => Ok(()),
         }
     }
 

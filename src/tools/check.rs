@@ -11,7 +11,7 @@
 
 use crate::base::error::{Context, Error, ErrorKind};
 use crate::base::limits::MAX_INPUT;
-use crate::bytecode::Bytecode;
+use crate::bytecode::{self, Bytecode};
 use crate::format::magic::{Implementation, MagicEntry, Python};
 use crate::read::dialect::dropbox;
 use crate::read::header::{self, Header, Invalidation};
@@ -660,8 +660,17 @@ pub fn parse_contents(contents: &file::Contents) -> Result<Header, Error> {
 }
 
 /// The pyc parsed, then the bytecode of every code object verified; the bytecode is not checked
-/// where its opcodes are not CPython's or PyPy's.
+/// where its opcodes are not CPython's or PyPy's. Nearly every file verifies in the skim; the others
+/// are parsed and verified again, for the located error and the magic's other readings.
 fn deep_check(data: &[u8]) -> Result<(), Error> {
+    if bytecode::verifies(&Options::new(), data) {
+        return Ok(());
+    }
+    deep_check_parsed(data)
+}
+
+/// [`deep_check`] through the object table: the parse, then every code object verified.
+pub(crate) fn deep_check_parsed(data: &[u8]) -> Result<(), Error> {
     let pyc = Options::new().parse_pyc(data)?;
     match pyc.objects.root() {
         Some(root) if root.as_code().is_some_and(|code| code.opcodes().is_ok()) => {

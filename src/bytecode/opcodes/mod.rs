@@ -20,6 +20,21 @@ pub fn for_python(python: Python) -> Option<&'static OpcodeSet> {
     for_magic(python.implementation, entry.magic)
 }
 
+/// The opcode set of a file of `python` with `magic` (or of raw marshal data of `python`): the
+/// magic's, else the version's final release's; `None` for GraalPy's, RustPython's and Dropbox's own
+/// bytecodes.
+pub fn for_file(python: Python, magic: Option<u16>) -> Option<&'static OpcodeSet> {
+    if !matches!(
+        python.implementation,
+        Implementation::CPython | Implementation::PyPy
+    ) {
+        return None;
+    }
+    magic
+        .and_then(|magic| for_magic(python.implementation, magic))
+        .or_else(|| for_python(python))
+}
+
 /// Magics another implementation writes too, with its bytecode: some PyPy 3.8 builds write CPython
 /// 3.8's 3413 (the spec's magic table says so, and the corpus holds such a file).
 const SHARED: &[(Implementation, u16, Implementation, u16)] =

@@ -3,7 +3,7 @@
 
 use crate::base::error::{Context, Error, ErrorKind, Step};
 use crate::bytecode::opcodes::OpcodeSet;
-use crate::bytecode::{Argument, Bytecode, Handler, Instruction, LineStart};
+use crate::bytecode::{self, Argument, Bytecode, Handler, Instruction, LineStart, Scratch};
 use crate::object::{Code, Object, ObjectId};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
@@ -276,6 +276,7 @@ fn verify_each(codes: &[Located<'_, '_>], set: &'static OpcodeSet) -> Result<(),
     };
     let mut budget = first.code.objects().data().len();
     let mut verified = BTreeSet::new();
+    let mut scratch = Scratch::default();
     for (at, located) in codes.iter().enumerate() {
         let key = verified_alike(&located.code);
         if verified.contains(&key) {
@@ -294,9 +295,7 @@ fn verify_each(codes: &[Located<'_, '_>], set: &'static OpcodeSet) -> Result<(),
                 return Err(Error::new(ErrorKind::Unsupported(why), 0, context));
             }
         };
-        located
-            .code
-            .verify_as(set)
+        bytecode::verify_code(&located.code, set, &mut scratch)
             .map_err(|error| error.within(&path_of(codes, at)))?;
         verified.insert(key);
     }
