@@ -667,10 +667,61 @@ fn marshal_loads(corpus: &Corpus, rounds: usize) -> Baseline {
     }
 }
 
+/// The other Rust readers of the format (`benches/peers`, marshal-parser and python_marshal), built
+/// once when `PYCMARSHAL_PEERS=1`: their program, else `None`.
+fn peers_program() -> Option<PathBuf> {
+    if std::env::var("PYCMARSHAL_PEERS").ok().as_deref() != Some("1") {
+        return None;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("peers");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(root.join("benches/peers/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cannot build benches/peers");
+    Some(target.join("release/pycmarshal-peers"))
+}
+
+/// One run of the peers' program: per reader, its name, the files it read, and a pass per round.
+fn peers(program: &Path, corpus: &Corpus, rounds: usize) -> Vec<(String, u64, Vec<Pass>)> {
+    let out = Command::new(program)
+        .arg(&corpus.list)
+        .arg(rounds.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "benches/peers failed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let results = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("RESULT "));
+    results
+        .map(|line| {
+            let result: serde_json::Value = serde_json::from_str(line).unwrap();
+            let seconds = |key: &str| -> Vec<f64> {
+                let times = result[key].as_array().unwrap().iter();
+                times.map(|t| t.as_f64().unwrap()).collect()
+            };
+            assert_eq!(result["files"].as_u64(), Some(corpus.files.len() as u64));
+            let passes = seconds("times_s")
+                .into_iter()
+                .zip(seconds("cpu_s"))
+                .map(|(wall, cpu)| Pass { wall, cpu })
+                .collect();
+            let name = result["reader"].as_str().unwrap().to_string();
+            (name, result["parsed"].as_u64().unwrap(), passes)
+        })
+        .collect()
+}
+
 /// Times every reader pass by pass, interleaved, in blocks between runs of the script with as many
 /// passes (`$PYCMARSHAL_BENCH_ROUNDS` per side, default 30, in 3 blocks), so that all meet the same
 /// load on a shared machine, and prints a line per reader and the goals' ratios: best against best,
-/// median against median.
+/// median against median. With `PYCMARSHAL_PEERS=1`, the other Rust readers run in each block too.
 fn side_by_side(corpus: &Corpus) {
     const BLOCKS: usize = 3;
     let rounds: usize = std::env::var("PYCMARSHAL_BENCH_ROUNDS")
@@ -686,6 +737,8 @@ fn side_by_side(corpus: &Corpus) {
     ];
     let mut passes = vec![Vec::new(); readers.len()];
     let mut loads = Vec::new();
+    let program = peers_program();
+    let mut peer_rows: Vec<(String, u64, Vec<Pass>)> = Vec::new();
     let mut python = String::new();
     for (_, reader) in readers {
         reader(); // warm up
@@ -699,6 +752,12 @@ fn side_by_side(corpus: &Corpus) {
         let base = marshal_loads(corpus, per_block);
         loads.extend(base.passes);
         python = base.python;
+        for (name, parsed, passes) in program.iter().flat_map(|p| peers(p, corpus, per_block)) {
+            match peer_rows.iter_mut().find(|row| row.0 == name) {
+                Some(row) => row.2.extend(passes),
+                None => peer_rows.push((name, parsed, passes)),
+            }
+        }
     }
     println!(
         "\n{python}: {} files, {:.1} MB of bodies, {} objects ({:.0}% back-references); {} passes \
@@ -708,15 +767,6 @@ fn side_by_side(corpus: &Corpus) {
         corpus.objects,
         100.0 * corpus.refs as f64 / corpus.objects as f64,
         loads.len(),
-    );
-    println!(
-        "  {:<15} {:>21} {:>21} {:>9} {:>17} {:>23}",
-        "ns/object",
-        "thread CPU best/med",
-        "wall best/med",
-        "MB/s",
-        "x skim (CPU)",
-        "x marshal.loads (CPU)"
     );
     let base = Summary::of(&loads);
     // The goals are ratios to the fastest skim: whichever of the two has the better best pass.
@@ -730,10 +780,27 @@ fn side_by_side(corpus: &Corpus) {
         .map(|((name, _), passes)| (*name, Summary::of(passes)))
         .collect();
     rows.push(("marshal.loads", Summary::of(&loads)));
+    let peer_names: Vec<String> = peer_rows
+        .iter()
+        .map(|(name, parsed, _)| format!("{name} ({parsed} of {} files)", corpus.files.len()))
+        .collect();
+    for ((_, _, passes), name) in peer_rows.iter().zip(&peer_names) {
+        rows.push((name, Summary::of(passes)));
+    }
     let ns = |s: f64| corpus.ns_per_object(s);
+    let width = rows.iter().map(|(name, _)| name.len()).max().unwrap_or(15);
+    println!(
+        "  {:<width$} {:>21} {:>21} {:>9} {:>17} {:>23}",
+        "ns/object",
+        "thread CPU best/med",
+        "wall best/med",
+        "MB/s",
+        "x skim (CPU)",
+        "x marshal.loads (CPU)"
+    );
     for (name, s) in &rows {
         println!(
-            "  {name:<15} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>9.0} {:>8.2} {:>8.2} {:>11.2} {:>11.2}",
+            "  {name:<width$} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>9.0} {:>8.2} {:>8.2} {:>11.2} {:>11.2}",
             ns(s.cpu.0),
             ns(s.cpu.1),
             ns(s.wall.0),

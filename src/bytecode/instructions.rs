@@ -234,6 +234,8 @@ impl<'a, T: Indexed> Walk<'a, T> {
     }
 
     /// The error at byte `at` of the code, for the instruction named `name`.
+    #[cold]
+    #[inline(never)]
     fn fault(
         &self,
         kind: ErrorKind,
@@ -246,7 +248,9 @@ impl<'a, T: Indexed> Walk<'a, T> {
         Error::new(kind, self.base + at as u64, Context { path, what })
     }
 
-    /// Decodes the next instruction (the walk must not be done).
+    /// Decodes the next instruction (the walk must not be done). Inlined: the verifier's loop is this
+    /// and little else.
+    #[inline(always)]
     pub fn decode(&mut self) -> Result<Decoded<T::Item>, Error> {
         let set = self.set;
         let at = self.at;
@@ -303,6 +307,7 @@ impl<'a, T: Indexed> Walk<'a, T> {
     }
 
     /// What `arg` stands for in the instruction `name` at `at`, which ends at `end`.
+    #[inline(always)]
     fn resolve(
         &self,
         name: &'static str,
