@@ -272,8 +272,25 @@ pub fn deep(data: &[u8]) -> (bool, bool) {
     (skim, parsed.is_ok())
 }
 
-/// [`bytecode`]'s properties on one sample.
+/// [`bytecode`]'s properties on one sample, and [`deep`]'s on it as a `.pyc` file of its version.
 pub fn bytecode_sample(sample: &Sample) {
+    let timestamp = crate::read::header::Invalidation::Timestamp {
+        mtime: 0,
+        source_size: Some(0),
+    };
+    let header = crate::read::header::Header::new(sample.python, timestamp).or_else(|| {
+        let old = crate::read::header::Invalidation::Timestamp {
+            mtime: 0,
+            source_size: None,
+        };
+        crate::read::header::Header::new(sample.python, old)
+    });
+    if let Some(header) = header {
+        let mut pyc = Vec::new();
+        encode::write_header(&mut pyc, &header);
+        pyc.extend_from_slice(&sample.data);
+        deep(&pyc);
+    }
     if let Ok(objects) = Options::new()
         .python(sample.python)
         .parse_marshal(&sample.data)
