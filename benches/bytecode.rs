@@ -232,10 +232,7 @@ fn deep_breakdown(
     row("  verify_all of every code object (then)", verify);
     row("  floor: step over every instruction", floor);
     row("  floor: step over every location-table entry", lines);
-    let least = (
-        shallow.0 + floor.0 + lines.0,
-        shallow.1 + floor.1 + lines.1,
-    );
+    let least = (shallow.0 + floor.0 + lines.0, shallow.1 + floor.1 + lines.1);
     row("--deep at the least: check + both floors", least);
     let ratio = deep.1 / shallow.1;
     println!(

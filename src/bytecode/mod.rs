@@ -5,7 +5,8 @@
 //! Owns: the opcode tables of every version ([`opcodes`], generated from each release's own
 //! `opcode.py`), decoding `co_code` ([`Instructions`]), resolving arguments ([`Argument`]), the line and
 //! location tables ([`LineStart`], [`LineRange`], [`Position`]), exception tables ([`Handler`]), and
-//! checking that they agree ([`Bytecode::verify`]). May use: `base`, `format`, `object`.
+//! checking that they agree ([`Bytecode::verify`]), also as the skim reads a file (`skim`, for
+//! `pyc check --deep`). May use: `base`, `format`, `object`, `read`.
 //!
 //! Everything borrows from the input, and every error is an [`Error`] located in the file and on the
 //! path inside the code object (`co_code[40]: LOAD_CONST argument`); [`Error::within`] puts the code
