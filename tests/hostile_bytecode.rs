@@ -391,6 +391,44 @@ marshal.loads(marshal.dumps(co))  # CPython loads it: it is well formed",
     );
 }
 
+/// A line table that many code objects share (marshal writes it once), beside a `co_code` of two
+/// instructions, is walked whole for each code object whose tables differ: the budget counts the
+/// tables' bytes too, so `check --deep` refuses the file (typed, at once) instead of walking the
+/// table a thousand times, in the skim and in the parse alike; code objects whose tables agree
+/// still verify once and pass.
+#[test]
+fn sharing_a_long_line_table_among_code_objects_with_tables_of_many_lengths_is_refused() {
+    let Some(python) = support::oracle_interpreter("3.8", "shared line table, many tables") else {
+        return;
+    };
+    let file = |lengths: usize| {
+        pyc_of(
+            &python,
+            &format!(
+                "code = bytes([op['LOAD_CONST'], 0, op['RETURN_VALUE'], 0])
+table = bytes([0, 1] * 50000)
+f = compile('def f(): pass', 'f', 'exec').co_consts[0]
+functions = tuple(f.replace(co_code=code, co_lnotab=table, co_consts=(None,) * (i % {lengths} + 1))
+                  for i in range(1000))
+co = compile('x = 1', 'f', 'exec').replace(co_consts=functions + (None,))
+marshal.loads(marshal.dumps(co))  # CPython loads it: it is well formed"
+            ),
+        )
+    };
+    let deep = pycmarshal::tools::check::Checker::new()
+        .sources(false)
+        .deep(true);
+    let path = std::path::Path::new("f.cpython-38.pyc");
+    let refused = deep.check_bytes(path, &file(500));
+    let message = refused.message().unwrap_or_default();
+    assert!(
+        message.contains("cannot verify the bytecode: its code objects share bytecode or tables"),
+        "{message}"
+    );
+    let alike = deep.check_bytes(path, &file(1));
+    assert_eq!(alike.message(), None);
+}
+
 /// `check --deep` verifies a `co_code` that many code objects share once: each verification takes a
 /// bit a byte of the code (where instructions start), so verifying it for each code object would
 /// allocate a multiple of the file (here 3000 verifications of 100 KB, 37 MB, for a 220 KB file).

@@ -22,18 +22,17 @@ use crate::read::sink::{Forms, Sink};
 use alloc::vec::Vec;
 
 /// True when `data` parses strictly as a `.pyc` file and every code object in it verifies with its
-/// magic's own opcode set, within a budget of bytecode verified no larger than the file.
+/// magic's own opcode set, within a budget: the bytes of code and tables verified stay within the
+/// file's size (code objects may share them; the parse's way verifies those alike once).
 pub(crate) fn verifies(options: &Options, data: &[u8]) -> bool {
     let Ok(header) = header::parse(data, options.python) else {
         return false;
     };
-    let Some(set) = opcodes::for_file(header.python, Some(header.magic())) else {
-        return false;
-    };
     let mut verifier = Verifier {
         data,
+        magic: header.magic(),
         python: header.python,
-        set,
+        set: None,
         layout: None,
         refs: Vec::with_capacity(data.len() / 64),
         interned: Vec::new(),
@@ -43,20 +42,49 @@ pub(crate) fn verifies(options: &Options, data: &[u8]) -> bool {
         budget: data.len(),
         failed: false,
     };
-    options.validate_body(data, &header, &mut verifier).is_ok() && !verifier.failed
+    options.validate_body(data, &header, &mut verifier).is_ok()
+        && verifier.set.is_some()
+        && !verifier.failed
 }
 
-/// What the verifier remembers of an object.
-#[derive(Copy, Clone)]
-enum Seen {
-    Other,
-    /// A bytes object (or a Python 2 `str`): its payload's offset and length.
-    Bytes {
-        at: u32,
-        len: u32,
-    },
-    /// A tuple, list, set, frozenset or slice: its length.
-    Items(u32),
+/// What the verifier remembers of an object: a bytes object's (or Python 2 `str`'s) payload, its
+/// offset and length; a tuple's, list's, set's, frozenset's or slice's length, beside [`Seen::ITEMS`];
+/// nothing of the rest ([`Seen::OTHER`]). Two words, no tag: what the decoder carries for every
+/// object stays small.
+#[derive(Copy, Clone, PartialEq, Eq)]
+struct Seen {
+    at: u32,
+    len: u32,
+}
+
+impl Seen {
+    /// The `at` of a sequence (no payload starts there: the input is at most `MAX_INPUT` bytes).
+    const ITEMS: u32 = u32::MAX - 1;
+    const OTHER: Seen = Seen {
+        at: u32::MAX,
+        len: 0,
+    };
+
+    fn items(len: u32) -> Seen {
+        Seen {
+            at: Seen::ITEMS,
+            len,
+        }
+    }
+
+    /// The payload of a bytes object in `data`, with its absolute offset.
+    fn bytes(self, data: &[u8]) -> Option<(&[u8], u64)> {
+        if self.at >= Seen::ITEMS {
+            return None;
+        }
+        let (at, len) = (self.at as usize, self.len as usize);
+        Some((data.get(at..at.checked_add(len)?)?, u64::from(self.at)))
+    }
+
+    /// A sequence's length.
+    fn len_of_items(self) -> Option<usize> {
+        (self.at == Seen::ITEMS).then_some(self.len as usize)
+    }
 }
 
 /// The mark of a container that is not a code object.
@@ -110,8 +138,11 @@ struct Open {
 
 struct Verifier<'a> {
     data: &'a [u8],
+    magic: u16,
+    /// The version the body is read as (the reading the magic chose), and its opcode set: `None`
+    /// for bytecode this crate does not decode.
     python: Python,
-    set: &'static OpcodeSet,
+    set: Option<&'static OpcodeSet>,
     /// The layout of the file's code objects and its slots, known at the first one.
     layout: Option<(CodeLayout, Slots)>,
     refs: Vec<Seen>,
@@ -120,7 +151,7 @@ struct Verifier<'a> {
     fields: Vec<Seen>,
     open: Vec<Open>,
     scratch: Scratch,
-    /// Bytes of bytecode that may still be verified.
+    /// Bytes of code and tables that may still be verified.
     budget: usize,
     /// A code object did not verify, or the budget ran out.
     failed: bool,
@@ -129,31 +160,20 @@ struct Verifier<'a> {
 impl Verifier<'_> {
     /// Verifies the innermost open code object, which has just closed whole.
     fn verify_closing(&mut self, open: &Open) -> bool {
-        let (set, python) = (self.set, self.python);
+        let (Some(set), python) = (self.set, self.python) else {
+            return false;
+        };
         let Some((_, slots)) = self.layout else {
             return false;
         };
         let data = self.data;
         let fields = self.fields.get(open.fields..).unwrap_or_default();
         let field = |slot: Option<usize>| slot.and_then(|i| fields.get(i)).copied();
-        let bytes = |seen: Option<Seen>| match seen {
-            Some(Seen::Bytes { at, len }) => {
-                let bytes = data.get(at as usize..at as usize + len as usize)?;
-                Some((bytes, u64::from(at)))
-            }
-            _ => None,
-        };
-        let items = |slot| match field(slot) {
-            Some(Seen::Items(len)) => Some(len as usize),
-            _ => None,
-        };
+        let bytes = |seen: Option<Seen>| seen?.bytes(data);
+        let items = |slot| field(slot)?.len_of_items();
         let Some((code, base)) = bytes(field(slots.code)) else {
             return false;
         };
-        let Some(left) = self.budget.checked_sub(code.len()) else {
-            return false;
-        };
-        self.budget = left;
         let tables = Tables {
             consts: items(slots.consts),
             names: items(slots.names),
@@ -176,6 +196,14 @@ impl Verifier<'_> {
         let handlers = slots
             .exceptions
             .map(|slot| bytes(field(Some(slot))).unwrap_or_default());
+        // What verifying walks: the code and both tables, which code objects may share.
+        let walked = code.len()
+            + lines.as_ref().map_or(0, |t| t.bytes.len())
+            + handlers.map_or(0, |(table, _)| table.len());
+        let Some(left) = self.budget.checked_sub(walked) else {
+            return false;
+        };
+        self.budget = left;
         let walk = Walk::new(set, code, base, tables);
         verify::verify(walk, lines, handlers, &mut self.scratch).is_ok()
     }
@@ -183,10 +211,10 @@ impl Verifier<'_> {
 
 impl Sink for Verifier<'_> {
     type Id = Seen;
-    const PLACEHOLDER: Seen = Seen::Other;
+    const PLACEHOLDER: Seen = Seen::OTHER;
 
     fn singleton(&mut self, _: u8, _: u32) -> Seen {
-        Seen::Other
+        Seen::OTHER
     }
 
     fn back_ref(&mut self, byte: u8, _: u32, slot: u32) -> Seen {
@@ -194,14 +222,14 @@ impl Sink for Verifier<'_> {
             tag::STRINGREF => &self.interned,
             _ => &self.refs,
         };
-        table.get(slot as usize).copied().unwrap_or(Seen::Other)
+        table.get(slot as usize).copied().unwrap_or(Seen::OTHER)
     }
 
     fn leaf(&mut self, byte: u8, _: u32, a: u32, b: u32) -> Seen {
         match byte & !tag::FLAG_REF {
-            tag::STRING => Seen::Bytes { at: a, len: b },
-            tag::INTERNED if self.python.dialect().byte_strings => Seen::Bytes { at: a, len: b },
-            _ => Seen::Other,
+            tag::STRING => Seen { at: a, len: b },
+            tag::INTERNED if self.python.dialect().byte_strings => Seen { at: a, len: b },
+            _ => Seen::OTHER,
         }
     }
 
@@ -217,14 +245,14 @@ impl Sink for Verifier<'_> {
                     first_line: 0,
                 };
                 self.fields
-                    .resize(self.fields.len() + count as usize, Seen::Other);
+                    .resize(self.fields.len() + count as usize, Seen::OTHER);
                 self.open.push(open);
-                (Seen::Other, self.open.len() as u32 - 1)
+                (Seen::OTHER, self.open.len() as u32 - 1)
             }
             tag::TUPLE | tag::SMALL_TUPLE | tag::LIST | tag::SET | tag::FROZENSET | tag::SLICE => {
-                (Seen::Items(count), NOT_CODE)
+                (Seen::items(count), NOT_CODE)
             }
-            _ => (Seen::Other, NOT_CODE),
+            _ => (Seen::OTHER, NOT_CODE),
         }
     }
 
@@ -265,6 +293,11 @@ impl Sink for Verifier<'_> {
         self.fields.truncate(open.fields);
     }
 
+    fn read_as_python(&mut self, python: Python) {
+        self.python = python;
+        self.set = opcodes::for_file(python, Some(self.magic));
+    }
+
     fn register(&mut self, id: Seen) {
         self.refs.push(id);
     }
@@ -278,11 +311,11 @@ impl Sink for Verifier<'_> {
 impl Forms for Verifier<'_> {
     fn leaf_as(&mut self, _: u8, _: Form, _: u32, _: u32, _: u32) -> Seen {
         self.failed = true;
-        Seen::Other
+        Seen::OTHER
     }
 
     fn open_as(&mut self, _: u8, _: Form, _: u32, _: u32, _: CodeLayout) -> (Seen, u32) {
         self.failed = true;
-        (Seen::Other, NOT_CODE)
+        (Seen::OTHER, NOT_CODE)
     }
 }

@@ -210,6 +210,7 @@ impl Options {
                 }
             }
         }
+        sink.read_as_python(python);
         let outcome = match layout.format() {
             Format::GraalPy => {
                 let version = header.and_then(|h| graalpy::version_of_magic(h.magic()));

@@ -5,6 +5,7 @@
 use crate::base::error::{Error, ErrorKind, Fault};
 use crate::base::limits::MAX_INPUT;
 use crate::format::layout::{CodeLayout, Format};
+use crate::format::magic::Python;
 use crate::object::Form;
 use alloc::vec::Vec;
 
@@ -39,6 +40,10 @@ pub(crate) trait Sink {
     fn register(&mut self, id: Self::Id);
     /// The next Python 2 interned-string slot goes to `id`.
     fn intern(&mut self, id: Self::Id);
+    /// The body is read as `python`'s (before anything else): the reading the header's magic chose.
+    fn read_as_python(&mut self, python: Python) {
+        let _ = python;
+    }
 }
 
 /// What the readers of the other implementations' formats need beyond [`Sink`]: nodes whose form is

@@ -266,10 +266,10 @@ pub fn verify_all(root: Object<'_, '_>) -> Result<(), Error> {
 }
 
 /// Every one of `codes` verified with `set`, those that verify alike once, and within a budget: the
-/// bytes of bytecode verified stay within the file's size. A file whose code objects hold their own
-/// `co_code`, or share a short one (as CPython's do), never reaches it; one that shares a long
-/// `co_code` among many code objects with tables of different lengths would otherwise cost the square
-/// of its size, and is refused with a typed error instead.
+/// bytes of code, line tables and exception tables verified stay within the file's size. A file whose
+/// code objects hold their own, or share short ones (as CPython's do), never reaches it; one that
+/// shares a long `co_code` or table among many code objects with tables of different lengths would
+/// otherwise cost the square of its size, and is refused with a typed error instead.
 fn verify_each(codes: &[Located<'_, '_>], set: &'static OpcodeSet) -> Result<(), Error> {
     let Some(first) = codes.first() else {
         return Ok(());
@@ -282,12 +282,12 @@ fn verify_each(codes: &[Located<'_, '_>], set: &'static OpcodeSet) -> Result<(),
         if verified.contains(&key) {
             continue;
         }
-        let len = located.code.bytecode().map_or(0, <[u8]>::len);
+        let len = walked_by_verify(&located.code);
         budget = match budget.checked_sub(len) {
             Some(left) => left,
             None => {
-                let why = "its code objects share bytecode more often than a file of its size holds \
-                           bytecode of its own";
+                let why = "its code objects share bytecode or tables more often than a file of its \
+                           size holds of its own";
                 let context = Context {
                     path: path_of(codes, at),
                     what: "verify the bytecode",
@@ -300,6 +300,19 @@ fn verify_each(codes: &[Located<'_, '_>], set: &'static OpcodeSet) -> Result<(),
         verified.insert(key);
     }
     Ok(())
+}
+
+/// The bytes verifying `code` walks: its code, line table and exception table.
+fn walked_by_verify(code: &Code<'_, '_>) -> usize {
+    let len = |field| {
+        code.get(field)
+            .and_then(Object::as_bytes)
+            .map_or(0, <[u8]>::len)
+    };
+    ["co_code", "co_lnotab", "co_linetable", "co_exceptiontable"]
+        .into_iter()
+        .map(len)
+        .sum()
 }
 
 /// What a code object's verification depends on: the objects its `co_code`, line table and exception
