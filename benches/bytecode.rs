@@ -14,7 +14,8 @@
 //! closes it; a file that fails is then parsed (`parse_pyc`) and verified (`verify_all`) for the
 //! located error, timed apart. The floors are the least any bytecode check must do: a walk that
 //! steps over every instruction by its opcode's size, and one that steps over every entry of the
-//! location tables (3.11+) by the sizes their first bytes give. The goal's ratio is printed last.
+//! location tables (3.11+) by the sizes their first bytes give; and the instruction walk over two
+//! codes at once, to show what interleaving walks could gain. The goal's ratio is printed last.
 
 mod support;
 
@@ -48,6 +49,20 @@ fn walk_floor(code: &[u8], sizes: &[u8; 256]) -> usize {
         at += usize::from(size.max(2));
     }
     undefined + at
+}
+
+/// [`walk_floor`] over two codes at once, in lockstep until the shorter ends: two independent chains
+/// of loads, each step of one overlapping the other's (what an interleaving verifier could gain).
+fn walk_floor_pair(a: &[u8], b: &[u8], sizes: &[u8; 256]) -> usize {
+    let (mut i, mut j, mut undefined) = (0, 0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        let (sx, sy) = (sizes[usize::from(x)], sizes[usize::from(y)]);
+        undefined += usize::from(sx == 0) + usize::from(sy == 0);
+        i += usize::from(sx.max(2));
+        j += usize::from(sy.max(2));
+    }
+    let rest = |code: &[u8], from: usize| walk_floor(code.get(from..).unwrap_or_default(), sizes);
+    undefined + rest(a, i) + rest(b, j)
 }
 
 /// The floor of the line-table check of 3.11+ (the location table): every entry stepped over by the
@@ -190,6 +205,17 @@ fn deep_breakdown(
             black_box(walk_floor(code, &sizes));
         }
     });
+    let paired = best_of(|| {
+        for pair in bytecode.chunks(2) {
+            match pair {
+                [a, b] => black_box(walk_floor_pair(a, b, &sizes)),
+                _ => pair
+                    .iter()
+                    .map(|code| black_box(walk_floor(code, &sizes)))
+                    .sum(),
+            };
+        }
+    });
     let locations: Vec<&[u8]> = codes
         .iter()
         .filter(|code| code.layout() == pycmarshal::format::layout::CodeLayout::V3_11)
@@ -267,6 +293,10 @@ fn deep_breakdown(
     row(
         "  floor: step over every location-table entry (apart)",
         lines,
+    );
+    row(
+        "  floor: the instructions of two codes at once (apart)",
+        paired,
     );
     row(
         "--deep at the least: check, then both floors, file by file",
