@@ -197,9 +197,10 @@ impl Verifier<'_> {
             .exceptions
             .map(|slot| bytes(field(Some(slot))).unwrap_or_default());
         // What verifying walks: the code and both tables, which code objects may share.
-        let walked = code.len()
-            + lines.as_ref().map_or(0, |t| t.bytes.len())
-            + handlers.map_or(0, |(table, _)| table.len());
+        let walked = code
+            .len()
+            .saturating_add(lines.as_ref().map_or(0, |t| t.bytes.len()))
+            .saturating_add(handlers.map_or(0, |(table, _)| table.len()));
         let Some(left) = self.budget.checked_sub(walked) else {
             return false;
         };

@@ -312,7 +312,7 @@ fn walked_by_verify(code: &Code<'_, '_>) -> usize {
     ["co_code", "co_lnotab", "co_linetable", "co_exceptiontable"]
         .into_iter()
         .map(len)
-        .sum()
+        .fold(0, usize::saturating_add)
 }
 
 /// What a code object's verification depends on: the objects its `co_code`, line table and exception
