@@ -255,12 +255,14 @@ pub fn python_output_with<S: AsRef<std::ffi::OsStr>>(
 }
 
 /// The fixture folder `name`, built by `build` into a scratch folder the first time and renamed into
-/// place with a `done` marker, so an interrupted build is never used and parallel test processes each
-/// keep one complete copy.
+/// place with a `done` marker, so an interrupted build is never used and parallel tests, in one
+/// process or several, each build into a scratch folder of their own and keep one complete copy.
 pub fn fixture_once(name: &str, build: impl FnOnce(&Path)) -> PathBuf {
+    static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = fixture_root().join(name);
     if !dir.join("done").exists() {
-        let work = fixture_root().join(format!("{name}.tmp{}", std::process::id()));
+        let n = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let work = fixture_root().join(format!("{name}.tmp{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
         build(&work);
