@@ -262,12 +262,59 @@ impl Table<'_> {
         })
     }
 
-    /// Where a location table's entries end (the code they cover), checked as [`Table::entries`]
-    /// checks them, without keeping them.
+    /// Where a location table's entries end (the code they cover), their layout checked as
+    /// [`Table::each_entry`] checks it, nothing decoded: what `pyc check --deep` asks of the table.
     pub fn covered(&self) -> Result<u32, Error> {
-        let mut end = 0;
-        self.each_entry(|range, _| end = range.end)?;
+        if self.format == LineTable::PyPyPositions {
+            let mut end = 0;
+            self.each_pypy_entry(|range, _| end = range.end)?;
+            return Ok(end);
+        }
+        let (mut at, mut end) = (0, 0u32);
+        while at < self.bytes.len() {
+            let (entry, next) = self.entry_at(at)?;
+            end = end.saturating_add(entry.units * 2);
+            at = next;
+        }
         Ok(end)
+    }
+
+    /// The entry of a location table at `at` and where the next begins, its layout checked: a first
+    /// byte with the high bit set, and the payload its code asks for whole (a varint at most 10
+    /// bytes). The next entry's first byte is checked as it is read, at the same offset.
+    #[inline(always)]
+    fn entry_at(&self, at: usize) -> Result<(Entry<'_>, usize), Error> {
+        let bytes = self.bytes;
+        let first = match bytes.get(at) {
+            Some(&first) if first & 0x80 != 0 => first,
+            _ => return Err(self.fault(at)),
+        };
+        let code = (first >> 3) & 15;
+        let from = at + 1;
+        let next = match PAYLOAD[usize::from(code)] {
+            VARINTS => {
+                let count = if code == 14 { 4 } else { 1 };
+                // Most varints are one byte: four of them at once when they are.
+                let four = bytes.get(from..from + 4).filter(|_| count == 4);
+                if four.is_some_and(|four| four.iter().all(|&b| b & 64 == 0)) {
+                    from + 4
+                } else {
+                    let mut next = from;
+                    for _ in 0..count {
+                        next = skip_varint(bytes, next).map_err(|at| self.fault(at))?;
+                    }
+                    next
+                }
+            }
+            fixed if from + usize::from(fixed) <= bytes.len() => from + usize::from(fixed),
+            _ => return Err(self.fault(bytes.len())),
+        };
+        let entry = Entry {
+            code,
+            units: u32::from(first & 7) + 1,
+            payload: bytes.get(from..next).unwrap_or_default(),
+        };
+        Ok((entry, next))
     }
 
     /// Calls `each` with every entry of a location table, in order.
@@ -275,78 +322,112 @@ impl Table<'_> {
         if self.format == LineTable::PyPyPositions {
             return self.each_pypy_entry(each);
         }
-        let mut reader = Bytes {
-            bytes: self.bytes,
-            at: 0,
-        };
-        let (mut line, mut end) = (self.first_line, 0u32);
-        while reader.at < self.bytes.len() {
-            let at = reader.at;
-            let first = reader.byte().ok_or_else(|| self.fault(at))?;
-            if first & 0x80 == 0 {
-                return Err(self.fault(at));
+        let (mut at, mut line, mut end) = (0, self.first_line, 0u32);
+        while at < self.bytes.len() {
+            let (entry, next) = self.entry_at(at)?;
+            // The next entry starts at a byte with the high bit set (found before this one is given).
+            if self.bytes.get(next).is_some_and(|&b| b & 0x80 == 0) {
+                return Err(self.fault(next));
             }
-            let code = (first >> 3) & 15;
+            let position = entry.position(&mut line);
             let start = end;
-            end = end.saturating_add((u32::from(first & 7) + 1) * 2);
-            let cut = |reader: &Bytes<'_>| self.fault(reader.at);
-            let position = match code {
-                15 => Position::default(),
-                14 => {
-                    line = line.saturating_add(reader.signed_varint().ok_or_else(|| cut(&reader))?);
-                    let end_line =
-                        line.saturating_add(reader.varint().ok_or_else(|| cut(&reader))?);
-                    let column = reader.varint().ok_or_else(|| cut(&reader))? - 1;
-                    let end_column = reader.varint().ok_or_else(|| cut(&reader))? - 1;
-                    Position {
-                        line: Some(line),
-                        end_line: Some(end_line),
-                        column: (column >= 0).then_some(column),
-                        end_column: (end_column >= 0).then_some(end_column),
-                    }
-                }
-                13 => {
-                    line = line.saturating_add(reader.signed_varint().ok_or_else(|| cut(&reader))?);
-                    Position {
-                        line: Some(line),
-                        end_line: Some(line),
-                        ..Position::default()
-                    }
-                }
-                10..=12 => {
-                    line = line.saturating_add(i64::from(code - 10));
-                    let column = reader.byte().ok_or_else(|| cut(&reader))?;
-                    let end_column = reader.byte().ok_or_else(|| cut(&reader))?;
-                    Position {
-                        line: Some(line),
-                        end_line: Some(line),
-                        column: Some(i64::from(column)),
-                        end_column: Some(i64::from(end_column)),
-                    }
-                }
-                _ => {
-                    let second = reader.byte().ok_or_else(|| cut(&reader))?;
-                    let column = i64::from(code) << 3 | i64::from(second >> 4);
-                    Position {
-                        line: Some(line),
-                        end_line: Some(line),
-                        column: Some(column),
-                        end_column: Some(column + i64::from(second & 15)),
-                    }
-                }
-            };
-            // The next entry starts at a byte with the high bit set.
-            if reader.peek().is_some_and(|b| b & 0x80 == 0) {
-                return Err(self.fault(reader.at));
-            }
+            end = end.saturating_add(entry.units * 2);
             let range = LineRange {
                 start,
                 end,
                 line: position.line,
             };
             each(range, position);
+            at = next;
         }
         Ok(())
+    }
+}
+
+/// A location-table entry's payload by its code: bytes of a fixed size, or [`VARINTS`].
+const PAYLOAD: [u8; 16] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, VARINTS, VARINTS, 0];
+
+/// The mark of codes 13 (one signed varint) and 14 (four varints) in [`PAYLOAD`].
+const VARINTS: u8 = u8::MAX;
+
+/// Where the varint at `at` ends, or where reading it fails: [`Bytes::varint`]'s bounds, nothing
+/// decoded.
+#[inline(always)]
+fn skip_varint(bytes: &[u8], mut at: usize) -> Result<usize, usize> {
+    for read in 1..=11 {
+        let byte = *bytes.get(at).ok_or(at)?;
+        at += 1;
+        if read == 11 {
+            return Err(at);
+        }
+        if byte & 64 == 0 {
+            return Ok(at);
+        }
+    }
+    Err(at)
+}
+
+/// One entry of a location table, its layout checked: its code, the code units it covers, and the
+/// bytes after its first.
+struct Entry<'a> {
+    code: u8,
+    units: u32,
+    payload: &'a [u8],
+}
+
+impl Entry<'_> {
+    /// The entry's position, from the previous entry's `line`, which it moves on.
+    fn position(&self, line: &mut i64) -> Position {
+        let mut reader = Bytes {
+            bytes: self.payload,
+            at: 0,
+        };
+        // The layout is checked: every read below finds its bytes.
+        let (code, varint) = (self.code, |r: &mut Bytes<'_>| r.varint().unwrap_or(0));
+        match code {
+            15 => Position::default(),
+            14 => {
+                *line = line.saturating_add(reader.signed_varint().unwrap_or(0));
+                let end_line = line.saturating_add(varint(&mut reader));
+                let column = varint(&mut reader) - 1;
+                let end_column = varint(&mut reader) - 1;
+                Position {
+                    line: Some(*line),
+                    end_line: Some(end_line),
+                    column: (column >= 0).then_some(column),
+                    end_column: (end_column >= 0).then_some(end_column),
+                }
+            }
+            13 => {
+                *line = line.saturating_add(reader.signed_varint().unwrap_or(0));
+                Position {
+                    line: Some(*line),
+                    end_line: Some(*line),
+                    ..Position::default()
+                }
+            }
+            10..=12 => {
+                *line = line.saturating_add(i64::from(code - 10));
+                let column = reader.byte().unwrap_or(0);
+                let end_column = reader.byte().unwrap_or(0);
+                Position {
+                    line: Some(*line),
+                    end_line: Some(*line),
+                    column: Some(i64::from(column)),
+                    end_column: Some(i64::from(end_column)),
+                }
+            }
+            _ => {
+                let second = reader.byte().unwrap_or(0);
+                let column = i64::from(code) << 3 | i64::from(second >> 4);
+                Position {
+                    line: Some(*line),
+                    end_line: Some(*line),
+                    column: Some(column),
+                    end_column: Some(column + i64::from(second & 15)),
+                }
+            }
+        }
     }
 }
 
@@ -445,5 +526,89 @@ impl Bytes<'_> {
         } else {
             value >> 1
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 3.11 location table at absolute offset 100, for code of `code_len` bytes, first line 10.
+    fn table(bytes: &[u8], code_len: u32) -> Table<'_> {
+        Table {
+            format: LineTable::Locations,
+            field: "co_linetable",
+            python: Python::cpython(3, 11),
+            bytes,
+            base: 100,
+            first_line: 10,
+            code_len,
+        }
+    }
+
+    /// Where checking the table's coverage fails, and where listing its positions fails.
+    fn faults(bytes: &[u8]) -> (Option<u64>, Option<u64>) {
+        let t = table(bytes, 64);
+        (
+            t.covered().err().map(|e| e.offset()),
+            t.positions().err().map(|e| e.offset()),
+        )
+    }
+
+    #[test]
+    fn an_entry_covers_its_length_in_code_units_and_gives_its_columns() {
+        // Code 10 (one line, columns in the next two bytes), length 2: line 10, columns 3..7.
+        let t = table(&[0x80 | 10 << 3 | 1, 3, 7], 4);
+        assert_eq!(t.covered().ok(), Some(4));
+        let position = Position {
+            line: Some(10),
+            end_line: Some(10),
+            column: Some(3),
+            end_column: Some(7),
+        };
+        assert_eq!(t.positions().ok(), Some(alloc::vec![position; 2]));
+    }
+
+    #[test]
+    fn a_long_entry_reads_four_varints_of_six_bits() {
+        // Code 14, length 1: line +2 (signed 4), end line +1, column 65 - 1 (two bytes), end 0 - 1.
+        let t = table(&[0x80 | 14 << 3, 4, 1, 0x40 | 1, 1, 0], 2);
+        let position = Position {
+            line: Some(12),
+            end_line: Some(13),
+            column: Some(64),
+            end_column: None,
+        };
+        assert_eq!(t.positions().ok(), Some(alloc::vec![position]));
+        assert_eq!(t.covered().ok(), Some(2));
+    }
+
+    #[test]
+    fn a_table_cut_inside_a_payload_fails_where_the_bytes_end() {
+        assert_eq!(faults(&[0x80 | 14 << 3]), (Some(101), Some(101)));
+        assert_eq!(
+            faults(&[0x80 | 14 << 3, 0, 0, 0x40]),
+            (Some(104), Some(104))
+        );
+        assert_eq!(faults(&[0x80 | 10 << 3, 1]), (Some(102), Some(102)));
+        assert_eq!(faults(&[0x80, 1, 0x80]), (Some(103), Some(103)));
+    }
+
+    #[test]
+    fn a_varint_of_more_than_ten_bytes_fails_after_its_eleventh() {
+        let mut bytes = alloc::vec![0x80 | 13 << 3];
+        bytes.extend([0x40; 10]);
+        bytes.push(0);
+        assert_eq!(faults(&bytes), (Some(112), Some(112)));
+        // Ten bytes are a varint.
+        bytes.remove(1);
+        assert_eq!(faults(&bytes), (None, None));
+    }
+
+    #[test]
+    fn an_entry_must_begin_with_the_high_bit_set() {
+        assert_eq!(faults(&[0x05]), (Some(100), Some(100)));
+        // A payload longer than its code asks for: the extra byte is read as the next entry's first.
+        assert_eq!(faults(&[0x80, 1, 2]), (Some(102), Some(102)));
     }
 }
