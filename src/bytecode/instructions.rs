@@ -233,21 +233,6 @@ impl<'a, T: Indexed> Walk<'a, T> {
         self.at >= self.code.len()
     }
 
-    /// The error at byte `at` of the code, for the instruction named `name`.
-    #[cold]
-    #[inline(never)]
-    fn fault(
-        &self,
-        kind: ErrorKind,
-        at: usize,
-        name: Option<&'static str>,
-        what: &'static str,
-    ) -> Error {
-        let mut path = alloc::vec![Step::Field("co_code"), Step::Index(at as u32)];
-        path.extend(name.map(Step::Instruction));
-        Error::new(kind, self.base + at as u64, Context { path, what })
-    }
-
     /// Decodes the next instruction (the walk must not be done). Inlined: the verifier's loop is this
     /// and little else.
     #[inline(always)]
@@ -263,7 +248,10 @@ impl<'a, T: Indexed> Walk<'a, T> {
             .unwrap_or(super::opcodes::Op::NONE);
         let name = match op.name {
             Some(name) if op.flags & (flags::SPECIALIZED | flags::INSTRUMENTED) == 0 => name,
-            _ => return Err(self.fault(ErrorKind::UndefinedOpcode(opcode), at, None, "opcode")),
+            _ => {
+                let kind = ErrorKind::UndefinedOpcode(opcode);
+                return Err(fault(self.base, kind, at, None, "opcode"));
+            }
         };
         let takes_arg = op.flags & flags::ARG != 0;
         let (width, raw) = if set.wordcode {
@@ -281,7 +269,7 @@ impl<'a, T: Indexed> Walk<'a, T> {
                 needed: size as u32,
                 left: left as u32,
             };
-            return Err(self.fault(kind, at, Some(name), "instruction"));
+            return Err(fault(self.base, kind, at, Some(name), "instruction"));
         }
         let arg = takes_arg.then_some(raw | self.extended);
         let shift = if set.wordcode { 8 } else { 16 };
@@ -324,7 +312,7 @@ impl<'a, T: Indexed> Walk<'a, T> {
                 index,
                 len: len as u32,
             };
-            self.fault(kind, at, Some(name), "argument")
+            fault(self.base, kind, at, Some(name), "argument")
         };
         // A field the code object lacks is an empty table.
         let index = |table: Option<T>, i: u32, what: &'static str| {
@@ -449,6 +437,23 @@ impl<'o, 'a> Instructions<'o, 'a> {
             error.unwrap_or_else(|| located(ErrorKind::BadValue, 0, &[], "co_code"))
         })
     }
+}
+
+/// The error at byte `at` of a code whose first byte is at absolute `base`, for the instruction named
+/// `name`. A function of values, not of the walk: the walk's address does not escape, so its cursor
+/// stays in a register.
+#[cold]
+#[inline(never)]
+fn fault(
+    base: u64,
+    kind: ErrorKind,
+    at: usize,
+    name: Option<&'static str>,
+    what: &'static str,
+) -> Error {
+    let mut path = alloc::vec![Step::Field("co_code"), Step::Index(at as u32)];
+    path.extend(name.map(Step::Instruction));
+    Error::new(kind, base + at as u64, Context { path, what })
 }
 
 /// An error at absolute `offset` with `path` and `what`.

@@ -26,10 +26,16 @@ impl Scratch {
         self.jumps.clear();
     }
 
-    fn set(&mut self, at: u32) {
-        if let Some(word) = self.starts.get_mut(at as usize / 64) {
-            *word |= 1 << (at % 64);
+    /// Marks an instruction at `at`, after one at `last` whose word was `word`; returns the word of
+    /// `at`. Offsets come in order, so a word is kept in a register while it fills and stored each
+    /// time, never loaded back: no chain through memory from one instruction to the next.
+    fn set(&mut self, at: u32, last: u32, word: u64) -> u64 {
+        let same = at / 64 == last / 64;
+        let word = if same { word } else { 0 } | 1 << (at % 64);
+        if let Some(slot) = self.starts.get_mut(at as usize / 64) {
+            *slot = word;
         }
+        word
     }
 
     fn has(&self, at: u32) -> bool {
@@ -48,9 +54,11 @@ pub(crate) fn verify<T: Indexed>(
 ) -> Result<(), Error> {
     let (code_len, code_base) = (walk.code_len(), walk.base());
     scratch.reset(code_len as usize);
+    let (mut last, mut word) = (0, 0);
     while !walk.is_done() {
         let instruction = walk.decode()?;
-        scratch.set(instruction.offset);
+        word = scratch.set(instruction.offset, last, word);
+        last = instruction.offset;
         if let Resolved::Jump(target) = instruction.argument {
             let jump = (instruction.offset, instruction.name, target);
             scratch.jumps.push(jump);
