@@ -341,3 +341,25 @@ fn the_bytecode_fuzz_properties_hold_on_every_corpus_file() {
     }
     println!("{} corpus files", files.len());
 }
+
+/// The opcode tables checked in are what `generate.py` writes from its facts files (formatted as
+/// `cargo fmt` leaves them), and every interpreter here agrees with its facts in its own `opcode` and
+/// `dis` modules.
+#[test]
+fn opcode_tables_are_generated_from_facts_the_interpreters_here_confirm() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bytecode/opcodes/generate.py");
+    for flag in ["--check", "--check-interpreters"] {
+        let out = Command::new("python3")
+            .arg(&script)
+            .arg(flag)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        print!("generate.py {flag}:\n{stdout}");
+        assert!(
+            out.status.success(),
+            "generate.py {flag} failed:\n{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
