@@ -2,7 +2,7 @@
 //! (1 or 3 bytes with 16-bit arguments before 3.6, 2-byte wordcode from 3.6, inline caches from 3.11),
 //! `EXTENDED_ARG` folded, and each argument resolved to what it names.
 
-use super::opcodes::{OpcodeSet, flags};
+use super::opcodes::{Arg, ArgKind, OpcodeSet, flags};
 use crate::base::error::{Context, Error, ErrorKind, Step};
 use crate::object::{Code, Items, Object};
 
@@ -168,26 +168,6 @@ pub(crate) struct Decoded<I> {
     pub flags: u16,
 }
 
-/// Names whose index the argument shifts, the low bits being flags: the opcode, the first version,
-/// the shift.
-const NAME_SHIFTS: &[(&str, (u8, u8), u32)] = &[
-    ("LOAD_GLOBAL", (3, 11), 1),
-    ("LOAD_ATTR", (3, 12), 1),
-    ("LOAD_SUPER_ATTR", (3, 12), 2),
-    ("IMPORT_NAME", (3, 15), 2),
-];
-
-/// `COMPARE_OP`'s shift of its argument, newest first: the low bits are flags from 3.12.
-const COMPARE_SHIFTS: &[((u8, u8), u32)] = &[((3, 13), 5), ((3, 12), 4)];
-
-/// Opcodes whose argument packs two locals, `arg >> 4` and `arg & 15` (3.13+).
-const PACKED_LOCALS: &[&str] = &[
-    "LOAD_FAST_LOAD_FAST",
-    "STORE_FAST_LOAD_FAST",
-    "STORE_FAST_STORE_FAST",
-    "LOAD_FAST_BORROW_LOAD_FAST_BORROW",
-];
-
 /// The walk over `co_code`: one instruction at a time, its argument resolved against `tables`. The
 /// public [`Instructions`] walk with the code object's tuples; the verifier of a skim with lengths.
 pub(crate) struct Walk<'a, T> {
@@ -234,26 +214,24 @@ impl<'a, T: Indexed> Walk<'a, T> {
     }
 
     /// Decodes the next instruction (the walk must not be done). Inlined: the verifier's loop is this
-    /// and little else.
+    /// and little else. On the path from one instruction to the next only the opcode's small
+    /// [`Arg`] entry is read; its name and flags are loaded beside.
     #[inline(always)]
     pub fn decode(&mut self) -> Result<Decoded<T::Item>, Error> {
         let set = self.set;
         let at = self.at;
         let left = self.code.len().saturating_sub(at);
         let opcode = self.code.get(at).copied().unwrap_or(0);
-        let op = set
-            .ops
-            .get(usize::from(opcode))
-            .copied()
-            .unwrap_or(super::opcodes::Op::NONE);
-        let name = match op.name {
-            Some(name) if op.flags & (flags::SPECIALIZED | flags::INSTRUMENTED) == 0 => name,
-            _ => {
+        // proven: an opcode byte indexes tables of 256 entries
+        let (rule, op) = (set.args[usize::from(opcode)], set.ops[usize::from(opcode)]);
+        let name = match (rule.kind, op.name) {
+            (ArgKind::Undefined, _) | (_, None) => {
                 let kind = ErrorKind::UndefinedOpcode(opcode);
                 return Err(fault(self.base, kind, at, None, "opcode"));
             }
+            (_, Some(name)) => name,
         };
-        let takes_arg = op.flags & flags::ARG != 0;
+        let takes_arg = rule.kind != ArgKind::None;
         let (width, raw) = if set.wordcode {
             (2, u32::from(self.code.get(at + 1).copied().unwrap_or(0)))
         } else if takes_arg {
@@ -263,7 +241,7 @@ impl<'a, T: Indexed> Walk<'a, T> {
         } else {
             (1, 0)
         };
-        let size = width + 2 * usize::from(op.caches);
+        let size = width + 2 * usize::from(rule.caches);
         if size > left {
             let kind = ErrorKind::InstructionCut {
                 needed: size as u32,
@@ -279,7 +257,7 @@ impl<'a, T: Indexed> Walk<'a, T> {
         };
         let end = (at + size) as u32;
         let argument = match arg {
-            Some(arg) => self.resolve(name, op.flags, arg, end, at)?,
+            Some(arg) => self.resolve(name, rule, arg, end, at)?,
             None => Resolved::None,
         };
         self.at += size;
@@ -294,25 +272,25 @@ impl<'a, T: Indexed> Walk<'a, T> {
         })
     }
 
-    /// What `arg` stands for in the instruction `name` at `at`, which ends at `end`.
+    /// What `arg` stands for in the instruction `name` at `at`, which ends at `end`, by its rule.
     #[inline(always)]
     fn resolve(
         &self,
         name: &'static str,
-        flags: u16,
+        rule: Arg,
         arg: u32,
         end: u32,
         at: usize,
     ) -> Result<Resolved<T::Item>, Error> {
         let set = self.set;
-        let version = set.version;
+        let base = self.base;
         let out_of_range = |table: &'static str, index: u32, len: usize| {
             let kind = ErrorKind::ArgumentOutOfRange {
                 table,
                 index,
                 len: len as u32,
             };
-            fault(self.base, kind, at, Some(name), "argument")
+            fault(base, kind, at, Some(name), "argument")
         };
         // A field the code object lacks is an empty table.
         let index = |table: Option<T>, i: u32, what: &'static str| {
@@ -327,76 +305,52 @@ impl<'a, T: Indexed> Walk<'a, T> {
                 .copied()
                 .ok_or_else(|| out_of_range(what, i, table.len()))
         };
-        if flags & (flags::JREL | flags::JUMP) != 0 {
-            let unit = u32::from(set.jump_unit_bytes);
-            let distance = arg.wrapping_mul(unit);
-            let target = if flags & flags::BACKWARD != 0 {
-                end.wrapping_sub(distance)
-            } else {
-                end.wrapping_add(distance)
-            };
-            return Ok(Resolved::Jump(target));
-        }
-        if flags & flags::JABS != 0 {
-            return Ok(Resolved::Jump(
-                arg.wrapping_mul(u32::from(set.jump_unit_bytes)),
-            ));
-        }
-        if flags & flags::CONST != 0 {
-            return index(self.tables.consts, arg, "co_consts").map(Resolved::Const);
-        }
-        if flags & flags::NAME != 0 {
-            let shift = NAME_SHIFTS
-                .iter()
-                .find(|&&(op, first, _)| op == name && version >= first)
-                .map_or(0, |&(_, _, shift)| shift);
-            return index(self.tables.names, arg >> shift, "co_names").map(Resolved::Name);
-        }
-        if flags & flags::LOCAL != 0 {
+        let distance = arg.wrapping_mul(u32::from(set.jump_unit_bytes));
+        let shifted = arg.wrapping_shr(u32::from(rule.shift));
+        Ok(match rule.kind {
+            ArgKind::Undefined | ArgKind::None => Resolved::None,
+            ArgKind::Number => Resolved::Number(arg),
+            ArgKind::Forward => Resolved::Jump(end.wrapping_add(distance)),
+            ArgKind::Backward => Resolved::Jump(end.wrapping_sub(distance)),
+            ArgKind::Absolute => Resolved::Jump(distance),
+            ArgKind::Const => Resolved::Const(index(self.tables.consts, arg, "co_consts")?),
+            ArgKind::Name => Resolved::Name(index(self.tables.names, shifted, "co_names")?),
             // Python 1.0-1.2's code objects have no co_varnames: their locals are among the names.
-            let locals = self.tables.locals.or(self.tables.names);
-            if version >= (3, 13) && PACKED_LOCALS.contains(&name) {
+            ArgKind::Local => {
+                let locals = self.tables.locals.or(self.tables.names);
+                Resolved::Local(index(locals, arg, "the locals")?)
+            }
+            ArgKind::Locals => {
+                let locals = self.tables.locals.or(self.tables.names);
                 let first = index(locals, arg >> 4, "the locals")?;
-                let second = index(locals, arg & 15, "the locals")?;
-                return Ok(Resolved::Locals(first, second));
+                Resolved::Locals(first, index(locals, arg & 15, "the locals")?)
             }
-            return index(locals, arg, "the locals").map(Resolved::Local);
-        }
-        if flags & flags::FREE != 0 {
-            // 3.11+ index the fast locals; before, the cells then the free variables.
-            let [cells, free] = self.tables.cells;
-            if cells.is_none() && free.is_none() {
-                return index(self.tables.locals, arg, "the locals").map(Resolved::Free);
+            ArgKind::Free => {
+                // 3.11+ index the fast locals; before, the cells then the free variables.
+                let [cells, free] = self.tables.cells;
+                if cells.is_none() && free.is_none() {
+                    return index(self.tables.locals, arg, "the locals").map(Resolved::Free);
+                }
+                let (cells_len, free_len) =
+                    (cells.map_or(0, |c| c.len()), free.map_or(0, |f| f.len()));
+                let found = match (arg as usize).checked_sub(cells_len) {
+                    None => cells.and_then(|c| c.get(arg as usize)),
+                    Some(i) => free.and_then(|f| f.get(i)),
+                };
+                let what = "co_cellvars + co_freevars";
+                Resolved::Free(found.ok_or_else(|| out_of_range(what, arg, cells_len + free_len))?)
             }
-            let (cells_len, free_len) = (cells.map_or(0, |c| c.len()), free.map_or(0, |f| f.len()));
-            let found = match (arg as usize).checked_sub(cells_len) {
-                None => cells.and_then(|c| c.get(arg as usize)),
-                Some(i) => free.and_then(|f| f.get(i)),
-            };
-            let what = "co_cellvars + co_freevars";
-            return found
-                .map(Resolved::Free)
-                .ok_or_else(|| out_of_range(what, arg, cells_len + free_len));
-        }
-        if flags & flags::COMPARE != 0 {
-            let shift = COMPARE_SHIFTS
-                .iter()
-                .find(|&&(first, _)| version >= first)
-                .map_or(0, |&(_, shift)| shift);
-            return symbol(set.cmp_op, arg >> shift, "cmp_op").map(Resolved::Compare);
-        }
-        match name {
-            "BINARY_OP" if !set.nb_ops.is_empty() => {
-                symbol(set.nb_ops, arg, "the binary operators").map(Resolved::BinaryOp)
+            ArgKind::Compare => Resolved::Compare(symbol(set.cmp_op, shifted, "cmp_op")?),
+            ArgKind::BinaryOp => {
+                Resolved::BinaryOp(symbol(set.nb_ops, arg, "the binary operators")?)
             }
-            "CALL_INTRINSIC_1" if !set.intrinsic_1.is_empty() => {
-                symbol(set.intrinsic_1, arg, "the intrinsics").map(Resolved::Intrinsic)
+            ArgKind::Intrinsic1 => {
+                Resolved::Intrinsic(symbol(set.intrinsic_1, arg, "the intrinsics")?)
             }
-            "CALL_INTRINSIC_2" if !set.intrinsic_2.is_empty() => {
-                symbol(set.intrinsic_2, arg, "the intrinsics").map(Resolved::Intrinsic)
+            ArgKind::Intrinsic2 => {
+                Resolved::Intrinsic(symbol(set.intrinsic_2, arg, "the intrinsics")?)
             }
-            _ => Ok(Resolved::Number(arg)),
-        }
+        })
     }
 }
 

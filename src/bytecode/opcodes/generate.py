@@ -318,6 +318,7 @@ def render(sets, magics):
            '//! Written by `python3 generate.py` from `facts/*.tsv` and `facts/magics.tsv`; NOTES.md says',
            '//! where each set comes from and which mappings are approximate.',
            '',
+           'use super::args::Arg;',
            'use super::types::{Implementation, MagicSet, Op, OpcodeSet};',
            '']
     names = sorted(sets, key=set_sort_key)
@@ -376,6 +377,10 @@ def render(sets, magics):
                 vals = [v.split(' ', 1)[1] for v in vals]
             out.append('    %s: &[%s],' % (field, ', '.join(rust_str(v) for v in vals)))
         out.append('    ops: &%s,' % static)
+        lens = tuple(len(facts['tables'].get(t, [])) for t in
+                     ('nb_ops', 'intrinsic_1_descs', 'intrinsic_2_descs'))
+        out.append('    args: &Arg::table(&%s, (%d, %d), (%d, %d, %d)),'
+                   % ((static, int(major), int(minor)) + lens))
         out.append('};')
         out.append('')
     out.append('/// Every opcode set, CPython first, in version order.')

@@ -2,9 +2,11 @@
 //! pre-releases, PyPy 2.7 and 3.x), generated from each release's own `opcode.py` by `generate.py`
 //! (see `NOTES.md` in this folder for where each set comes from, what is exact and what approximate).
 
+mod args;
 mod tables;
 mod types;
 
+pub(crate) use self::args::{Arg, ArgKind};
 pub use self::types::{MagicSet, Op, OpcodeSet, flags};
 
 use crate::format::magic::{self, Implementation, Python};

@@ -3,6 +3,7 @@
 //! Written by `python3 generate.py` from `facts/*.tsv` and `facts/magics.tsv`; NOTES.md says
 //! where each set comes from and which mappings are approximate.
 
+use super::args::Arg;
 use super::types::{Implementation, MagicSet, Op, OpcodeSet};
 
 /// The opcodes of `cpython-1.0`.
@@ -43973,6 +43974,7 @@ pub(crate) static CPYTHON_1_0: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_1_0_OPS,
+    args: &Arg::table(&CPYTHON_1_0_OPS, (1, 0), (0, 0, 0)),
 };
 
 /// `cpython-1.1`: CPython 1.1, from the release's own source files.
@@ -44003,6 +44005,7 @@ pub(crate) static CPYTHON_1_1: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_1_1_OPS,
+    args: &Arg::table(&CPYTHON_1_1_OPS, (1, 1), (0, 0, 0)),
 };
 
 /// `cpython-1.3`: CPython 1.3, from the release's own source files.
@@ -44033,6 +44036,7 @@ pub(crate) static CPYTHON_1_3: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_1_3_OPS,
+    args: &Arg::table(&CPYTHON_1_3_OPS, (1, 3), (0, 0, 0)),
 };
 
 /// `cpython-1.4`: CPython 1.4, from the release's own source files.
@@ -44063,6 +44067,7 @@ pub(crate) static CPYTHON_1_4: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_1_4_OPS,
+    args: &Arg::table(&CPYTHON_1_4_OPS, (1, 4), (0, 0, 0)),
 };
 
 /// `cpython-1.4-1895`: CPython 1.4 pre-release/development (magic 1895), from the release's own source files.
@@ -44093,6 +44098,7 @@ pub(crate) static CPYTHON_1_4_1895: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_1_4_1895_OPS,
+    args: &Arg::table(&CPYTHON_1_4_1895_OPS, (1, 4), (0, 0, 0)),
 };
 
 /// `cpython-1.5`: CPython 1.5, from the release's own source files.
@@ -44123,6 +44129,7 @@ pub(crate) static CPYTHON_1_5: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_1_5_OPS,
+    args: &Arg::table(&CPYTHON_1_5_OPS, (1, 5), (0, 0, 0)),
 };
 
 /// `cpython-1.5-20117`: CPython 1.5 pre-release/development (magic 20117), from the release's own source files.
@@ -44153,6 +44160,7 @@ pub(crate) static CPYTHON_1_5_20117: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_1_4_OPS,
+    args: &Arg::table(&CPYTHON_1_4_OPS, (1, 5), (0, 0, 0)),
 };
 
 /// `cpython-1.6`: CPython 1.6, from the release's own source files.
@@ -44183,6 +44191,7 @@ pub(crate) static CPYTHON_1_6: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_1_6_OPS,
+    args: &Arg::table(&CPYTHON_1_6_OPS, (1, 6), (0, 0, 0)),
 };
 
 /// `cpython-2.0`: CPython 2.0, from the release's own source files.
@@ -44213,6 +44222,7 @@ pub(crate) static CPYTHON_2_0: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_0_OPS,
+    args: &Arg::table(&CPYTHON_2_0_OPS, (2, 0), (0, 0, 0)),
 };
 
 /// `cpython-2.0-50811`: CPython 2.0 pre-release/development (magic 50811), from the release's own source files.
@@ -44243,6 +44253,7 @@ pub(crate) static CPYTHON_2_0_50811: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_0_50811_OPS,
+    args: &Arg::table(&CPYTHON_2_0_50811_OPS, (2, 0), (0, 0, 0)),
 };
 
 /// `cpython-2.0-50815`: CPython 2.0 pre-release/development (magic 50815), from the release's own source files.
@@ -44273,6 +44284,7 @@ pub(crate) static CPYTHON_2_0_50815: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_0_50815_OPS,
+    args: &Arg::table(&CPYTHON_2_0_50815_OPS, (2, 0), (0, 0, 0)),
 };
 
 /// `cpython-2.1`: CPython 2.1, from the release's own source files.
@@ -44303,6 +44315,7 @@ pub(crate) static CPYTHON_2_1: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_1_OPS,
+    args: &Arg::table(&CPYTHON_2_1_OPS, (2, 1), (0, 0, 0)),
 };
 
 /// `cpython-2.2`: CPython 2.2, from the release's own source files.
@@ -44333,6 +44346,7 @@ pub(crate) static CPYTHON_2_2: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_2_OPS,
+    args: &Arg::table(&CPYTHON_2_2_OPS, (2, 2), (0, 0, 0)),
 };
 
 /// `cpython-2.2-60420`: CPython 2.2 pre-release/development (magic 60420), from the release's own source files.
@@ -44363,6 +44377,7 @@ pub(crate) static CPYTHON_2_2_60420: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_2_60420_OPS,
+    args: &Arg::table(&CPYTHON_2_2_60420_OPS, (2, 2), (0, 0, 0)),
 };
 
 /// `cpython-2.3`: CPython 2.3, from the release's own source files.
@@ -44393,6 +44408,7 @@ pub(crate) static CPYTHON_2_3: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_3_OPS,
+    args: &Arg::table(&CPYTHON_2_3_OPS, (2, 3), (0, 0, 0)),
 };
 
 /// `cpython-2.3-62001`: CPython 2.3 pre-release/development (magic 62001), from the release's own source files.
@@ -44423,6 +44439,7 @@ pub(crate) static CPYTHON_2_3_62001: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_3_62001_OPS,
+    args: &Arg::table(&CPYTHON_2_3_62001_OPS, (2, 3), (0, 0, 0)),
 };
 
 /// `cpython-2.4`: CPython 2.4, from the release's own source files.
@@ -44453,6 +44470,7 @@ pub(crate) static CPYTHON_2_4: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_4_OPS,
+    args: &Arg::table(&CPYTHON_2_4_OPS, (2, 4), (0, 0, 0)),
 };
 
 /// `cpython-2.5`: CPython 2.5, from the release's own source files.
@@ -44483,6 +44501,7 @@ pub(crate) static CPYTHON_2_5: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_5_OPS,
+    args: &Arg::table(&CPYTHON_2_5_OPS, (2, 5), (0, 0, 0)),
 };
 
 /// `cpython-2.6`: CPython 2.6, from the release's own source files.
@@ -44513,6 +44532,7 @@ pub(crate) static CPYTHON_2_6: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_6_OPS,
+    args: &Arg::table(&CPYTHON_2_6_OPS, (2, 6), (0, 0, 0)),
 };
 
 /// `cpython-2.7`: CPython 2.7, from the interpreter.
@@ -44543,6 +44563,7 @@ pub(crate) static CPYTHON_2_7: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_7_OPS,
+    args: &Arg::table(&CPYTHON_2_7_OPS, (2, 7), (0, 0, 0)),
 };
 
 /// `cpython-2.7-62171`: CPython 2.7 pre-release/development (magic 62171), from the release's own source files.
@@ -44573,6 +44594,7 @@ pub(crate) static CPYTHON_2_7_62171: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_7_62171_OPS,
+    args: &Arg::table(&CPYTHON_2_7_62171_OPS, (2, 7), (0, 0, 0)),
 };
 
 /// `cpython-2.7-62181`: CPython 2.7 pre-release/development (magic 62181), from the release's own source files.
@@ -44603,6 +44625,7 @@ pub(crate) static CPYTHON_2_7_62181: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_7_62181_OPS,
+    args: &Arg::table(&CPYTHON_2_7_62181_OPS, (2, 7), (0, 0, 0)),
 };
 
 /// `cpython-2.7-62191`: CPython 2.7 pre-release/development (magic 62191), from the release's own source files.
@@ -44633,6 +44656,7 @@ pub(crate) static CPYTHON_2_7_62191: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_7_62191_OPS,
+    args: &Arg::table(&CPYTHON_2_7_62191_OPS, (2, 7), (0, 0, 0)),
 };
 
 /// `cpython-2.7-62201`: CPython 2.7 pre-release/development (magic 62201), from the release's own source files.
@@ -44663,6 +44687,7 @@ pub(crate) static CPYTHON_2_7_62201: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_2_7_62201_OPS,
+    args: &Arg::table(&CPYTHON_2_7_62201_OPS, (2, 7), (0, 0, 0)),
 };
 
 /// `cpython-3.0`: CPython 3.0, from the release's own source files.
@@ -44693,6 +44718,7 @@ pub(crate) static CPYTHON_3_0: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_0_OPS,
+    args: &Arg::table(&CPYTHON_3_0_OPS, (3, 0), (0, 0, 0)),
 };
 
 /// `cpython-3.0-3000`: CPython 3.0 pre-release/development (magic 3000), from the release's own source files.
@@ -44723,6 +44749,7 @@ pub(crate) static CPYTHON_3_0_3000: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_0_3000_OPS,
+    args: &Arg::table(&CPYTHON_3_0_3000_OPS, (3, 0), (0, 0, 0)),
 };
 
 /// `cpython-3.0-3010`: CPython 3.0 pre-release/development (magic 3010), from the release's own source files.
@@ -44753,6 +44780,7 @@ pub(crate) static CPYTHON_3_0_3010: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_0_3010_OPS,
+    args: &Arg::table(&CPYTHON_3_0_3010_OPS, (3, 0), (0, 0, 0)),
 };
 
 /// `cpython-3.0-3020`: CPython 3.0 pre-release/development (magic 3020, 3030, 3040), from the release's own source files.
@@ -44783,6 +44811,7 @@ pub(crate) static CPYTHON_3_0_3020: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_0_3020_OPS,
+    args: &Arg::table(&CPYTHON_3_0_3020_OPS, (3, 0), (0, 0, 0)),
 };
 
 /// `cpython-3.0-3050`: CPython 3.0 pre-release/development (magic 3050), from the release's own source files.
@@ -44813,6 +44842,7 @@ pub(crate) static CPYTHON_3_0_3050: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_0_3050_OPS,
+    args: &Arg::table(&CPYTHON_3_0_3050_OPS, (3, 0), (0, 0, 0)),
 };
 
 /// `cpython-3.0-3060`: CPython 3.0 pre-release/development (magic 3060), from the release's own source files.
@@ -44843,6 +44873,7 @@ pub(crate) static CPYTHON_3_0_3060: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_0_3060_OPS,
+    args: &Arg::table(&CPYTHON_3_0_3060_OPS, (3, 0), (0, 0, 0)),
 };
 
 /// `cpython-3.0-3061`: CPython 3.0 pre-release/development (magic 3061, 3071, 3081, 3091), from the release's own source files.
@@ -44873,6 +44904,7 @@ pub(crate) static CPYTHON_3_0_3061: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_0_3061_OPS,
+    args: &Arg::table(&CPYTHON_3_0_3061_OPS, (3, 0), (0, 0, 0)),
 };
 
 /// `cpython-3.0-3101`: CPython 3.0 pre-release/development (magic 3101, 3103), from the release's own source files.
@@ -44903,6 +44935,7 @@ pub(crate) static CPYTHON_3_0_3101: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_0_3101_OPS,
+    args: &Arg::table(&CPYTHON_3_0_3101_OPS, (3, 0), (0, 0, 0)),
 };
 
 /// `cpython-3.0-3111`: CPython 3.0 pre-release/development (magic 3111), from the release's own source files.
@@ -44933,6 +44966,7 @@ pub(crate) static CPYTHON_3_0_3111: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_0_3111_OPS,
+    args: &Arg::table(&CPYTHON_3_0_3111_OPS, (3, 0), (0, 0, 0)),
 };
 
 /// `cpython-3.1`: CPython 3.1, from the release's own source files.
@@ -44963,6 +44997,7 @@ pub(crate) static CPYTHON_3_1: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_1_OPS,
+    args: &Arg::table(&CPYTHON_3_1_OPS, (3, 1), (0, 0, 0)),
 };
 
 /// `cpython-3.1-3141`: CPython 3.1 pre-release/development (magic 3141), from the release's own source files.
@@ -44993,6 +45028,7 @@ pub(crate) static CPYTHON_3_1_3141: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_1_3141_OPS,
+    args: &Arg::table(&CPYTHON_3_1_3141_OPS, (3, 1), (0, 0, 0)),
 };
 
 /// `cpython-3.2`: CPython 3.2, from the release's own source files.
@@ -45023,6 +45059,7 @@ pub(crate) static CPYTHON_3_2: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_2_OPS,
+    args: &Arg::table(&CPYTHON_3_2_OPS, (3, 2), (0, 0, 0)),
 };
 
 /// `cpython-3.2-3161`: CPython 3.2 pre-release/development (magic 3161, 3160), from the release's own source files.
@@ -45053,6 +45090,7 @@ pub(crate) static CPYTHON_3_2_3161: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_2_3161_OPS,
+    args: &Arg::table(&CPYTHON_3_2_3161_OPS, (3, 2), (0, 0, 0)),
 };
 
 /// `cpython-3.2-3170`: CPython 3.2 pre-release/development (magic 3170), from the release's own source files.
@@ -45083,6 +45121,7 @@ pub(crate) static CPYTHON_3_2_3170: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_2_3170_OPS,
+    args: &Arg::table(&CPYTHON_3_2_3170_OPS, (3, 2), (0, 0, 0)),
 };
 
 /// `cpython-3.3`: CPython 3.3, from the release's own source files.
@@ -45113,6 +45152,7 @@ pub(crate) static CPYTHON_3_3: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_3_OPS,
+    args: &Arg::table(&CPYTHON_3_3_OPS, (3, 3), (0, 0, 0)),
 };
 
 /// `cpython-3.3-3190`: CPython 3.3 pre-release/development (magic 3190), from the release's own source files.
@@ -45143,6 +45183,7 @@ pub(crate) static CPYTHON_3_3_3190: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_3_3190_OPS,
+    args: &Arg::table(&CPYTHON_3_3_3190_OPS, (3, 3), (0, 0, 0)),
 };
 
 /// `cpython-3.3-3200`: CPython 3.3 pre-release/development (magic 3200, 3210, 3220), from the release's own source files.
@@ -45173,6 +45214,7 @@ pub(crate) static CPYTHON_3_3_3200: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_3_3200_OPS,
+    args: &Arg::table(&CPYTHON_3_3_3200_OPS, (3, 3), (0, 0, 0)),
 };
 
 /// `cpython-3.4`: CPython 3.4, from the release's own source files.
@@ -45203,6 +45245,7 @@ pub(crate) static CPYTHON_3_4: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_4_OPS,
+    args: &Arg::table(&CPYTHON_3_4_OPS, (3, 4), (0, 0, 0)),
 };
 
 /// `cpython-3.4-3260`: CPython 3.4 pre-release/development (magic 3260, 3270), from the release's own source files.
@@ -45233,6 +45276,7 @@ pub(crate) static CPYTHON_3_4_3260: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_4_3260_OPS,
+    args: &Arg::table(&CPYTHON_3_4_3260_OPS, (3, 4), (0, 0, 0)),
 };
 
 /// `cpython-3.5`: CPython 3.5, from the release's own source files.
@@ -45263,6 +45307,7 @@ pub(crate) static CPYTHON_3_5: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_5_OPS,
+    args: &Arg::table(&CPYTHON_3_5_OPS, (3, 5), (0, 0, 0)),
 };
 
 /// `cpython-3.5-3320`: CPython 3.5 pre-release/development (magic 3320), from the release's own source files.
@@ -45293,6 +45338,7 @@ pub(crate) static CPYTHON_3_5_3320: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_5_3320_OPS,
+    args: &Arg::table(&CPYTHON_3_5_3320_OPS, (3, 5), (0, 0, 0)),
 };
 
 /// `cpython-3.5-3330`: CPython 3.5 pre-release/development (magic 3330), from the release's own source files.
@@ -45323,6 +45369,7 @@ pub(crate) static CPYTHON_3_5_3330: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_5_3330_OPS,
+    args: &Arg::table(&CPYTHON_3_5_3330_OPS, (3, 5), (0, 0, 0)),
 };
 
 /// `cpython-3.5-3340`: CPython 3.5 pre-release/development (magic 3340), from the release's own source files.
@@ -45353,6 +45400,7 @@ pub(crate) static CPYTHON_3_5_3340: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_5_3340_OPS,
+    args: &Arg::table(&CPYTHON_3_5_3340_OPS, (3, 5), (0, 0, 0)),
 };
 
 /// `cpython-3.6`: CPython 3.6, from the interpreter.
@@ -45383,6 +45431,7 @@ pub(crate) static CPYTHON_3_6: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_6_OPS,
+    args: &Arg::table(&CPYTHON_3_6_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `cpython-3.6-3360`: CPython 3.6 pre-release/development (magic 3360, 3361), from the release's own source files.
@@ -45413,6 +45462,7 @@ pub(crate) static CPYTHON_3_6_3360: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_6_3360_OPS,
+    args: &Arg::table(&CPYTHON_3_6_3360_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `cpython-3.6-3370`: CPython 3.6 pre-release/development (magic 3370), from the release's own source files.
@@ -45443,6 +45493,7 @@ pub(crate) static CPYTHON_3_6_3370: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_6_3360_OPS,
+    args: &Arg::table(&CPYTHON_3_6_3360_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `cpython-3.6-3371`: CPython 3.6 pre-release/development (magic 3371), from the release's own source files.
@@ -45473,6 +45524,7 @@ pub(crate) static CPYTHON_3_6_3371: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_6_3371_OPS,
+    args: &Arg::table(&CPYTHON_3_6_3371_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `cpython-3.6-3372`: CPython 3.6 pre-release/development (magic 3372), from the release's own source files.
@@ -45503,6 +45555,7 @@ pub(crate) static CPYTHON_3_6_3372: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_6_3372_OPS,
+    args: &Arg::table(&CPYTHON_3_6_3372_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `cpython-3.6-3373`: CPython 3.6 pre-release/development (magic 3373), from the release's own source files.
@@ -45533,6 +45586,7 @@ pub(crate) static CPYTHON_3_6_3373: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_6_3373_OPS,
+    args: &Arg::table(&CPYTHON_3_6_3373_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `cpython-3.6-3375`: CPython 3.6 pre-release/development (magic 3375), from the release's own source files.
@@ -45563,6 +45617,7 @@ pub(crate) static CPYTHON_3_6_3375: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_6_3375_OPS,
+    args: &Arg::table(&CPYTHON_3_6_3375_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `cpython-3.6-3376`: CPython 3.6 pre-release/development (magic 3376, 3377), from the release's own source files.
@@ -45593,6 +45648,7 @@ pub(crate) static CPYTHON_3_6_3376: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_6_3376_OPS,
+    args: &Arg::table(&CPYTHON_3_6_3376_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `cpython-3.7`: CPython 3.7, from the interpreter.
@@ -45623,6 +45679,7 @@ pub(crate) static CPYTHON_3_7: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_7_OPS,
+    args: &Arg::table(&CPYTHON_3_7_OPS, (3, 7), (0, 0, 0)),
 };
 
 /// `cpython-3.7-3390`: CPython 3.7 pre-release/development (magic 3390, 3391, 3392), from the release's own source files.
@@ -45653,6 +45710,7 @@ pub(crate) static CPYTHON_3_7_3390: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_7_3390_OPS,
+    args: &Arg::table(&CPYTHON_3_7_3390_OPS, (3, 7), (0, 0, 0)),
 };
 
 /// `cpython-3.8`: CPython 3.8, from the interpreter.
@@ -45683,6 +45741,7 @@ pub(crate) static CPYTHON_3_8: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_8_OPS,
+    args: &Arg::table(&CPYTHON_3_8_OPS, (3, 8), (0, 0, 0)),
 };
 
 /// `cpython-3.8-3400`: CPython 3.8 pre-release/development (magic 3400), from the release's own source files.
@@ -45713,6 +45772,7 @@ pub(crate) static CPYTHON_3_8_3400: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_8_3400_OPS,
+    args: &Arg::table(&CPYTHON_3_8_3400_OPS, (3, 8), (0, 0, 0)),
 };
 
 /// `cpython-3.9`: CPython 3.9, from the interpreter.
@@ -45730,6 +45790,7 @@ pub(crate) static CPYTHON_3_9: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_9_OPS,
+    args: &Arg::table(&CPYTHON_3_9_OPS, (3, 9), (0, 0, 0)),
 };
 
 /// `cpython-3.9-3420`: CPython 3.9 pre-release/development (magic 3420), from the release's own source files.
@@ -45760,6 +45821,7 @@ pub(crate) static CPYTHON_3_9_3420: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_9_3420_OPS,
+    args: &Arg::table(&CPYTHON_3_9_3420_OPS, (3, 9), (0, 0, 0)),
 };
 
 /// `cpython-3.9-3422`: CPython 3.9 pre-release/development (magic 3422), from the release's own source files.
@@ -45790,6 +45852,7 @@ pub(crate) static CPYTHON_3_9_3422: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_9_3422_OPS,
+    args: &Arg::table(&CPYTHON_3_9_3422_OPS, (3, 9), (0, 0, 0)),
 };
 
 /// `cpython-3.9-3423`: CPython 3.9 pre-release/development (magic 3423), from the release's own source files.
@@ -45807,6 +45870,7 @@ pub(crate) static CPYTHON_3_9_3423: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_9_3423_OPS,
+    args: &Arg::table(&CPYTHON_3_9_3423_OPS, (3, 9), (0, 0, 0)),
 };
 
 /// `cpython-3.9-3424`: CPython 3.9 pre-release/development (magic 3424), from the release's own source files.
@@ -45824,6 +45888,7 @@ pub(crate) static CPYTHON_3_9_3424: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_9_3424_OPS,
+    args: &Arg::table(&CPYTHON_3_9_3424_OPS, (3, 9), (0, 0, 0)),
 };
 
 /// `cpython-3.10`: CPython 3.10, from the interpreter.
@@ -45841,6 +45906,7 @@ pub(crate) static CPYTHON_3_10: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_10_OPS,
+    args: &Arg::table(&CPYTHON_3_10_OPS, (3, 10), (0, 0, 0)),
 };
 
 /// `cpython-3.10-3433`: CPython 3.10 pre-release/development (magic 3433), from the release's own source files.
@@ -45858,6 +45924,7 @@ pub(crate) static CPYTHON_3_10_3433: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_10_3433_OPS,
+    args: &Arg::table(&CPYTHON_3_10_3433_OPS, (3, 10), (0, 0, 0)),
 };
 
 /// `cpython-3.10-3434`: CPython 3.10 pre-release/development (magic 3434), from the release's own source files.
@@ -45875,6 +45942,7 @@ pub(crate) static CPYTHON_3_10_3434: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_10_3434_OPS,
+    args: &Arg::table(&CPYTHON_3_10_3434_OPS, (3, 10), (0, 0, 0)),
 };
 
 /// `cpython-3.10-3435`: CPython 3.10 pre-release/development (magic 3435), from the release's own source files.
@@ -45892,6 +45960,7 @@ pub(crate) static CPYTHON_3_10_3435: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_10_3434_OPS,
+    args: &Arg::table(&CPYTHON_3_10_3434_OPS, (3, 10), (0, 0, 0)),
 };
 
 /// `cpython-3.10-3436`: CPython 3.10 pre-release/development (magic 3436, 3437, 3438), from the release's own source files.
@@ -45909,6 +45978,7 @@ pub(crate) static CPYTHON_3_10_3436: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_10_3436_OPS,
+    args: &Arg::table(&CPYTHON_3_10_3436_OPS, (3, 10), (0, 0, 0)),
 };
 
 /// `cpython-3.11`: CPython 3.11, from the interpreter.
@@ -45929,6 +45999,7 @@ pub(crate) static CPYTHON_3_11: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_OPS,
+    args: &Arg::table(&CPYTHON_3_11_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3450`: CPython 3.11 pre-release/development (magic 3450), from the release's own source files.
@@ -45946,6 +46017,7 @@ pub(crate) static CPYTHON_3_11_3450: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3450_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3450_OPS, (3, 11), (0, 0, 0)),
 };
 
 /// `cpython-3.11-3451`: CPython 3.11 pre-release/development (magic 3451, 3452, 3453, 3454), from the release's own source files.
@@ -45963,6 +46035,7 @@ pub(crate) static CPYTHON_3_11_3451: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3451_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3451_OPS, (3, 11), (0, 0, 0)),
 };
 
 /// `cpython-3.11-3455`: CPython 3.11 pre-release/development (magic 3455, 3456, 3457, 3458, 3459, 3460, 3461), from the release's own source files.
@@ -45980,6 +46053,7 @@ pub(crate) static CPYTHON_3_11_3455: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3455_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3455_OPS, (3, 11), (0, 0, 0)),
 };
 
 /// `cpython-3.11-3462`: CPython 3.11 pre-release/development (magic 3462), from the release's own source files.
@@ -45997,6 +46071,7 @@ pub(crate) static CPYTHON_3_11_3462: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3462_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3462_OPS, (3, 11), (0, 0, 0)),
 };
 
 /// `cpython-3.11-3463`: CPython 3.11 pre-release/development (magic 3463, 3464), from the release's own source files.
@@ -46017,6 +46092,7 @@ pub(crate) static CPYTHON_3_11_3463: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3463_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3463_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3465`: CPython 3.11 pre-release/development (magic 3465), from the release's own source files.
@@ -46037,6 +46113,7 @@ pub(crate) static CPYTHON_3_11_3465: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3465_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3465_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3466`: CPython 3.11 pre-release/development (magic 3466), from the release's own source files.
@@ -46057,6 +46134,7 @@ pub(crate) static CPYTHON_3_11_3466: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3466_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3466_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3467`: CPython 3.11 pre-release/development (magic 3467), from the release's own source files.
@@ -46077,6 +46155,7 @@ pub(crate) static CPYTHON_3_11_3467: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3467_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3467_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3468`: CPython 3.11 pre-release/development (magic 3468, 3469, 3470), from the release's own source files.
@@ -46097,6 +46176,7 @@ pub(crate) static CPYTHON_3_11_3468: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3468_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3468_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3471`: CPython 3.11 pre-release/development (magic 3471), from the release's own source files.
@@ -46117,6 +46197,7 @@ pub(crate) static CPYTHON_3_11_3471: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3471_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3471_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3472`: CPython 3.11 pre-release/development (magic 3472), from the release's own source files.
@@ -46137,6 +46218,7 @@ pub(crate) static CPYTHON_3_11_3472: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3472_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3472_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3473`: CPython 3.11 pre-release/development (magic 3473), from the release's own source files.
@@ -46157,6 +46239,7 @@ pub(crate) static CPYTHON_3_11_3473: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3473_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3473_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3474`: CPython 3.11 pre-release/development (magic 3474), from the release's own source files.
@@ -46177,6 +46260,7 @@ pub(crate) static CPYTHON_3_11_3474: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3474_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3474_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3475`: CPython 3.11 pre-release/development (magic 3475), from the release's own source files.
@@ -46197,6 +46281,7 @@ pub(crate) static CPYTHON_3_11_3475: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3475_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3475_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3476`: CPython 3.11 pre-release/development (magic 3476), from the release's own source files.
@@ -46217,6 +46302,7 @@ pub(crate) static CPYTHON_3_11_3476: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3476_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3476_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3477`: CPython 3.11 pre-release/development (magic 3477), from the release's own source files.
@@ -46237,6 +46323,7 @@ pub(crate) static CPYTHON_3_11_3477: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3477_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3477_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3478`: CPython 3.11 pre-release/development (magic 3478), from the release's own source files.
@@ -46257,6 +46344,7 @@ pub(crate) static CPYTHON_3_11_3478: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3478_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3478_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3479`: CPython 3.11 pre-release/development (magic 3479, 3480), from the release's own source files.
@@ -46277,6 +46365,7 @@ pub(crate) static CPYTHON_3_11_3479: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3479_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3479_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3481`: CPython 3.11 pre-release/development (magic 3481), from the release's own source files.
@@ -46297,6 +46386,7 @@ pub(crate) static CPYTHON_3_11_3481: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3481_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3481_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3482`: CPython 3.11 pre-release/development (magic 3482), from the release's own source files.
@@ -46317,6 +46407,7 @@ pub(crate) static CPYTHON_3_11_3482: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3482_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3482_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3483`: CPython 3.11 pre-release/development (magic 3483), from the release's own source files.
@@ -46337,6 +46428,7 @@ pub(crate) static CPYTHON_3_11_3483: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3483_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3483_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3484`: CPython 3.11 pre-release/development (magic 3484), from the release's own source files.
@@ -46357,6 +46449,7 @@ pub(crate) static CPYTHON_3_11_3484: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3484_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3484_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3485`: CPython 3.11 pre-release/development (magic 3485), from the release's own source files.
@@ -46377,6 +46470,7 @@ pub(crate) static CPYTHON_3_11_3485: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3485_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3485_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3486`: CPython 3.11 pre-release/development (magic 3486), from the release's own source files.
@@ -46397,6 +46491,7 @@ pub(crate) static CPYTHON_3_11_3486: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3486_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3486_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3487`: CPython 3.11 pre-release/development (magic 3487, 3488), from the release's own source files.
@@ -46417,6 +46512,7 @@ pub(crate) static CPYTHON_3_11_3487: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3487_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3487_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3489`: CPython 3.11 pre-release/development (magic 3489), from the release's own source files.
@@ -46437,6 +46533,7 @@ pub(crate) static CPYTHON_3_11_3489: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3489_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3489_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3490`: CPython 3.11 pre-release/development (magic 3490), from the release's own source files.
@@ -46457,6 +46554,7 @@ pub(crate) static CPYTHON_3_11_3490: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3490_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3490_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3491`: CPython 3.11 pre-release/development (magic 3491), from the release's own source files.
@@ -46477,6 +46575,7 @@ pub(crate) static CPYTHON_3_11_3491: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3491_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3491_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.11-3492`: CPython 3.11 pre-release/development (magic 3492), from the release's own source files.
@@ -46497,6 +46596,7 @@ pub(crate) static CPYTHON_3_11_3492: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_11_3492_OPS,
+    args: &Arg::table(&CPYTHON_3_11_3492_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `cpython-3.12`: CPython 3.12, from the interpreter.
@@ -46536,6 +46636,7 @@ pub(crate) static CPYTHON_3_12: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_12_OPS,
+    args: &Arg::table(&CPYTHON_3_12_OPS, (3, 12), (26, 12, 5)),
 };
 
 /// `cpython-3.12-3500`: CPython 3.12 pre-release/development (magic 3500), from the release's own source files.
@@ -46556,6 +46657,7 @@ pub(crate) static CPYTHON_3_12_3500: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3500_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3500_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3501`: CPython 3.12 pre-release/development (magic 3501), from the release's own source files.
@@ -46576,6 +46678,7 @@ pub(crate) static CPYTHON_3_12_3501: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3501_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3501_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3502`: CPython 3.12 pre-release/development (magic 3502), from the release's own source files.
@@ -46596,6 +46699,7 @@ pub(crate) static CPYTHON_3_12_3502: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3502_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3502_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3503`: CPython 3.12 pre-release/development (magic 3503), from the release's own source files.
@@ -46616,6 +46720,7 @@ pub(crate) static CPYTHON_3_12_3503: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3503_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3503_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3504`: CPython 3.12 pre-release/development (magic 3504), from the release's own source files.
@@ -46636,6 +46741,7 @@ pub(crate) static CPYTHON_3_12_3504: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3504_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3504_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3505`: CPython 3.12 pre-release/development (magic 3505), from the release's own source files.
@@ -46656,6 +46762,7 @@ pub(crate) static CPYTHON_3_12_3505: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3505_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3505_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3506`: CPython 3.12 pre-release/development (magic 3506, 3507), from the release's own source files.
@@ -46676,6 +46783,7 @@ pub(crate) static CPYTHON_3_12_3506: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3506_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3506_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3508`: CPython 3.12 pre-release/development (magic 3508), from the release's own source files.
@@ -46696,6 +46804,7 @@ pub(crate) static CPYTHON_3_12_3508: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3508_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3508_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3509`: CPython 3.12 pre-release/development (magic 3509), from the release's own source files.
@@ -46716,6 +46825,7 @@ pub(crate) static CPYTHON_3_12_3509: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3509_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3509_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3510`: CPython 3.12 pre-release/development (magic 3510), from the release's own source files.
@@ -46736,6 +46846,7 @@ pub(crate) static CPYTHON_3_12_3510: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3510_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3510_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3511`: CPython 3.12 pre-release/development (magic 3511, 3512), from the release's own source files.
@@ -46756,6 +46867,7 @@ pub(crate) static CPYTHON_3_12_3511: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3511_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3511_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3513`: CPython 3.12 pre-release/development (magic 3513), from the release's own source files.
@@ -46776,6 +46888,7 @@ pub(crate) static CPYTHON_3_12_3513: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3513_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3513_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3514`: CPython 3.12 pre-release/development (magic 3514), from the release's own source files.
@@ -46796,6 +46909,7 @@ pub(crate) static CPYTHON_3_12_3514: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3514_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3514_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3515`: CPython 3.12 pre-release/development (magic 3515), from the release's own source files.
@@ -46816,6 +46930,7 @@ pub(crate) static CPYTHON_3_12_3515: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3515_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3515_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3516`: CPython 3.12 pre-release/development (magic 3516, 3517), from the release's own source files.
@@ -46836,6 +46951,7 @@ pub(crate) static CPYTHON_3_12_3516: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3516_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3516_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3518`: CPython 3.12 pre-release/development (magic 3518), from the release's own source files.
@@ -46856,6 +46972,7 @@ pub(crate) static CPYTHON_3_12_3518: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3518_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3518_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3519`: CPython 3.12 pre-release/development (magic 3519), from the release's own source files.
@@ -46876,6 +46993,7 @@ pub(crate) static CPYTHON_3_12_3519: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3519_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3519_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3520`: CPython 3.12 pre-release/development (magic 3520), from the release's own source files.
@@ -46896,6 +47014,7 @@ pub(crate) static CPYTHON_3_12_3520: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3520_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3520_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3521`: CPython 3.12 pre-release/development (magic 3521), from the release's own source files.
@@ -46916,6 +47035,7 @@ pub(crate) static CPYTHON_3_12_3521: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3521_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3521_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3522`: CPython 3.12 pre-release/development (magic 3522), from the release's own source files.
@@ -46936,6 +47056,7 @@ pub(crate) static CPYTHON_3_12_3522: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3522_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3522_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3523`: CPython 3.12 pre-release/development (magic 3523), from the release's own source files.
@@ -46956,6 +47077,7 @@ pub(crate) static CPYTHON_3_12_3523: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3523_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3523_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3524`: CPython 3.12 pre-release/development (magic 3524), from the release's own source files.
@@ -46976,6 +47098,7 @@ pub(crate) static CPYTHON_3_12_3524: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3524_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3524_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3525`: CPython 3.12 pre-release/development (magic 3525), from the release's own source files.
@@ -46996,6 +47119,7 @@ pub(crate) static CPYTHON_3_12_3525: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3525_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3525_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3526`: CPython 3.12 pre-release/development (magic 3526), from the release's own source files.
@@ -47016,6 +47140,7 @@ pub(crate) static CPYTHON_3_12_3526: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3526_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3526_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3527`: CPython 3.12 pre-release/development (magic 3527), from the release's own source files.
@@ -47036,6 +47161,7 @@ pub(crate) static CPYTHON_3_12_3527: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_12_3527_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3527_OPS, (3, 12), (26, 0, 0)),
 };
 
 /// `cpython-3.12-3528`: CPython 3.12 pre-release/development (magic 3528), from the release's own source files.
@@ -47064,6 +47190,7 @@ pub(crate) static CPYTHON_3_12_3528: OpcodeSet = OpcodeSet {
     ],
     intrinsic_2: &["INTRINSIC_2_INVALID", "INTRINSIC_PREP_RERAISE_STAR"],
     ops: &CPYTHON_3_12_3528_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3528_OPS, (3, 12), (26, 7, 2)),
 };
 
 /// `cpython-3.12-3529`: CPython 3.12 pre-release/development (magic 3529), from the release's own source files.
@@ -47092,6 +47219,7 @@ pub(crate) static CPYTHON_3_12_3529: OpcodeSet = OpcodeSet {
     ],
     intrinsic_2: &["INTRINSIC_2_INVALID", "INTRINSIC_PREP_RERAISE_STAR"],
     ops: &CPYTHON_3_12_3529_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3529_OPS, (3, 12), (26, 7, 2)),
 };
 
 /// `cpython-3.12-3530`: CPython 3.12 pre-release/development (magic 3530), from the release's own source files.
@@ -47120,6 +47248,7 @@ pub(crate) static CPYTHON_3_12_3530: OpcodeSet = OpcodeSet {
     ],
     intrinsic_2: &["INTRINSIC_2_INVALID", "INTRINSIC_PREP_RERAISE_STAR"],
     ops: &CPYTHON_3_12_3530_OPS,
+    args: &Arg::table(&CPYTHON_3_12_3530_OPS, (3, 12), (26, 7, 2)),
 };
 
 /// `cpython-3.13`: CPython 3.13, from the interpreter.
@@ -47160,6 +47289,7 @@ pub(crate) static CPYTHON_3_13: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_13_OPS,
+    args: &Arg::table(&CPYTHON_3_13_OPS, (3, 13), (26, 12, 6)),
 };
 
 /// `cpython-3.13-3550`: CPython 3.13 pre-release/development (magic 3550), from the release's own source files.
@@ -47199,6 +47329,7 @@ pub(crate) static CPYTHON_3_13_3550: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3550_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3550_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3551`: CPython 3.13 pre-release/development (magic 3551), from the release's own source files.
@@ -47238,6 +47369,7 @@ pub(crate) static CPYTHON_3_13_3551: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3551_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3551_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3552`: CPython 3.13 pre-release/development (magic 3552), from the release's own source files.
@@ -47277,6 +47409,7 @@ pub(crate) static CPYTHON_3_13_3552: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3552_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3552_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3554`: CPython 3.13 pre-release/development (magic 3554), from the release's own source files.
@@ -47316,6 +47449,7 @@ pub(crate) static CPYTHON_3_13_3554: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3554_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3554_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3555`: CPython 3.13 pre-release/development (magic 3555), from the release's own source files.
@@ -47355,6 +47489,7 @@ pub(crate) static CPYTHON_3_13_3555: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3555_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3555_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3556`: CPython 3.13 pre-release/development (magic 3556), from the release's own source files.
@@ -47394,6 +47529,7 @@ pub(crate) static CPYTHON_3_13_3556: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3556_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3556_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3557`: CPython 3.13 pre-release/development (magic 3557), from the release's own source files.
@@ -47433,6 +47569,7 @@ pub(crate) static CPYTHON_3_13_3557: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3557_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3557_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3558`: CPython 3.13 pre-release/development (magic 3558), from the release's own source files.
@@ -47472,6 +47609,7 @@ pub(crate) static CPYTHON_3_13_3558: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3558_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3558_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3559`: CPython 3.13 pre-release/development (magic 3559, 3560), from the release's own source files.
@@ -47511,6 +47649,7 @@ pub(crate) static CPYTHON_3_13_3559: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3559_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3559_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3561`: CPython 3.13 pre-release/development (magic 3561), from the release's own source files.
@@ -47550,6 +47689,7 @@ pub(crate) static CPYTHON_3_13_3561: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3561_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3561_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3562`: CPython 3.13 pre-release/development (magic 3562), from the release's own source files.
@@ -47589,6 +47729,7 @@ pub(crate) static CPYTHON_3_13_3562: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3562_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3562_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3563`: CPython 3.13 pre-release/development (magic 3563), from the release's own source files.
@@ -47628,6 +47769,7 @@ pub(crate) static CPYTHON_3_13_3563: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3563_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3563_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3564`: CPython 3.13 pre-release/development (magic 3564), from the release's own source files.
@@ -47667,6 +47809,7 @@ pub(crate) static CPYTHON_3_13_3564: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3564_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3564_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.13-3565`: CPython 3.13 pre-release/development (magic 3565, 3566, 3567, 3568), from the release's own source files.
@@ -47706,6 +47849,7 @@ pub(crate) static CPYTHON_3_13_3565: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &CPYTHON_3_13_3565_OPS,
+    args: &Arg::table(&CPYTHON_3_13_3565_OPS, (3, 13), (26, 12, 5)),
 };
 
 /// `cpython-3.14`: CPython 3.14, from the interpreter.
@@ -47746,6 +47890,7 @@ pub(crate) static CPYTHON_3_14: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_OPS,
+    args: &Arg::table(&CPYTHON_3_14_OPS, (3, 14), (27, 12, 6)),
 };
 
 /// `cpython-3.14-3600`: CPython 3.14 pre-release/development (magic 3600), from the release's own source files.
@@ -47786,6 +47931,7 @@ pub(crate) static CPYTHON_3_14_3600: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_3600_OPS,
+    args: &Arg::table(&CPYTHON_3_14_3600_OPS, (3, 14), (26, 12, 6)),
 };
 
 /// `cpython-3.14-3601`: CPython 3.14 pre-release/development (magic 3601), from the release's own source files.
@@ -47826,6 +47972,7 @@ pub(crate) static CPYTHON_3_14_3601: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_3600_OPS,
+    args: &Arg::table(&CPYTHON_3_14_3600_OPS, (3, 14), (26, 12, 6)),
 };
 
 /// `cpython-3.14-3602`: CPython 3.14 pre-release/development (magic 3602), from the release's own source files.
@@ -47866,6 +48013,7 @@ pub(crate) static CPYTHON_3_14_3602: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_3602_OPS,
+    args: &Arg::table(&CPYTHON_3_14_3602_OPS, (3, 14), (26, 12, 6)),
 };
 
 /// `cpython-3.14-3603`: CPython 3.14 pre-release/development (magic 3603, 3604), from the release's own source files.
@@ -47906,6 +48054,7 @@ pub(crate) static CPYTHON_3_14_3603: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_3603_OPS,
+    args: &Arg::table(&CPYTHON_3_14_3603_OPS, (3, 14), (26, 12, 6)),
 };
 
 /// `cpython-3.14-3605`: CPython 3.14 pre-release/development (magic 3605), from the release's own source files.
@@ -47946,6 +48095,7 @@ pub(crate) static CPYTHON_3_14_3605: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_3605_OPS,
+    args: &Arg::table(&CPYTHON_3_14_3605_OPS, (3, 14), (26, 12, 6)),
 };
 
 /// `cpython-3.14-3606`: CPython 3.14 pre-release/development (magic 3606), from the release's own source files.
@@ -47986,6 +48136,7 @@ pub(crate) static CPYTHON_3_14_3606: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_3606_OPS,
+    args: &Arg::table(&CPYTHON_3_14_3606_OPS, (3, 14), (26, 12, 6)),
 };
 
 /// `cpython-3.14-3607`: CPython 3.14 pre-release/development (magic 3607), from the release's own source files.
@@ -48026,6 +48177,7 @@ pub(crate) static CPYTHON_3_14_3607: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_3607_OPS,
+    args: &Arg::table(&CPYTHON_3_14_3607_OPS, (3, 14), (26, 12, 6)),
 };
 
 /// `cpython-3.14-3608`: CPython 3.14 pre-release/development (magic 3608), from the release's own source files.
@@ -48066,6 +48218,7 @@ pub(crate) static CPYTHON_3_14_3608: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_3608_OPS,
+    args: &Arg::table(&CPYTHON_3_14_3608_OPS, (3, 14), (26, 12, 6)),
 };
 
 /// `cpython-3.14-3609`: CPython 3.14 pre-release/development (magic 3609), from the release's own source files.
@@ -48106,6 +48259,7 @@ pub(crate) static CPYTHON_3_14_3609: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_14_3609_OPS,
+    args: &Arg::table(&CPYTHON_3_14_3609_OPS, (3, 14), (26, 12, 6)),
 };
 
 /// `cpython-3.15`: CPython 3.15, from the interpreter.
@@ -48146,6 +48300,7 @@ pub(crate) static CPYTHON_3_15: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_TYPEPARAM_DEFAULT",
     ],
     ops: &CPYTHON_3_15_OPS,
+    args: &Arg::table(&CPYTHON_3_15_OPS, (3, 15), (27, 12, 6)),
 };
 
 /// `pypy-2.7`: PyPy 2.7, from PyPy's own lib-python.
@@ -48176,6 +48331,7 @@ pub(crate) static PYPY_2_7: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_2_7_OPS,
+    args: &Arg::table(&PYPY_2_7_OPS, (2, 7), (0, 0, 0)),
 };
 
 /// `pypy-2.7-62213`: PyPy 2.7 development (magic 62213), from PyPy's own lib-python.
@@ -48206,6 +48362,7 @@ pub(crate) static PYPY_2_7_62213: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_2_7_62213_OPS,
+    args: &Arg::table(&PYPY_2_7_62213_OPS, (2, 7), (0, 0, 0)),
 };
 
 /// `pypy-2.7-62217`: PyPy 2.7 development (magic 62217), from PyPy's own lib-python.
@@ -48236,6 +48393,7 @@ pub(crate) static PYPY_2_7_62217: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_2_7_62217_OPS,
+    args: &Arg::table(&PYPY_2_7_62217_OPS, (2, 7), (0, 0, 0)),
 };
 
 /// `pypy-3.2`: PyPy 3.2, from PyPy's own lib-python.
@@ -48266,6 +48424,7 @@ pub(crate) static PYPY_3_2: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_2_OPS,
+    args: &Arg::table(&PYPY_3_2_OPS, (3, 2), (0, 0, 0)),
 };
 
 /// `pypy-3.2-0`: PyPy 3.2 development (magic 0), from PyPy's own lib-python.
@@ -48296,6 +48455,7 @@ pub(crate) static PYPY_3_2_0: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &CPYTHON_3_2_OPS,
+    args: &Arg::table(&CPYTHON_3_2_OPS, (3, 2), (0, 0, 0)),
 };
 
 /// `pypy-3.3`: PyPy 3.3, from PyPy's own lib-python.
@@ -48326,6 +48486,7 @@ pub(crate) static PYPY_3_3: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_3_OPS,
+    args: &Arg::table(&PYPY_3_3_OPS, (3, 3), (0, 0, 0)),
 };
 
 /// `pypy-3.5`: PyPy 3.5, from PyPy's own lib-python.
@@ -48356,6 +48517,7 @@ pub(crate) static PYPY_3_5: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_5_OPS,
+    args: &Arg::table(&PYPY_3_5_OPS, (3, 5), (0, 0, 0)),
 };
 
 /// `pypy-3.5-80`: PyPy 3.5 development (magic 80, 96), from PyPy's own lib-python.
@@ -48386,6 +48548,7 @@ pub(crate) static PYPY_3_5_80: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_5_80_OPS,
+    args: &Arg::table(&PYPY_3_5_80_OPS, (3, 5), (0, 0, 0)),
 };
 
 /// `pypy-3.6`: PyPy 3.6, from PyPy's own lib-python.
@@ -48416,6 +48579,7 @@ pub(crate) static PYPY_3_6: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_6_OPS,
+    args: &Arg::table(&PYPY_3_6_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `pypy-3.6-128`: PyPy 3.6 development (magic 128), from PyPy's own lib-python.
@@ -48446,6 +48610,7 @@ pub(crate) static PYPY_3_6_128: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_6_128_OPS,
+    args: &Arg::table(&PYPY_3_6_128_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `pypy-3.6-160`: PyPy 3.6 development (magic 160, 176), from PyPy's own lib-python.
@@ -48476,6 +48641,7 @@ pub(crate) static PYPY_3_6_160: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_6_160_OPS,
+    args: &Arg::table(&PYPY_3_6_160_OPS, (3, 6), (0, 0, 0)),
 };
 
 /// `pypy-3.7`: PyPy 3.7, from PyPy's own lib-python.
@@ -48506,6 +48672,7 @@ pub(crate) static PYPY_3_7: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_7_OPS,
+    args: &Arg::table(&PYPY_3_7_OPS, (3, 7), (0, 0, 0)),
 };
 
 /// `pypy-3.7-224`: PyPy 3.7 development (magic 224), from PyPy's own lib-python.
@@ -48536,6 +48703,7 @@ pub(crate) static PYPY_3_7_224: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_7_224_OPS,
+    args: &Arg::table(&PYPY_3_7_224_OPS, (3, 7), (0, 0, 0)),
 };
 
 /// `pypy-3.8`: PyPy 3.8, from PyPy's own lib-python.
@@ -48566,6 +48734,7 @@ pub(crate) static PYPY_3_8: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_8_OPS,
+    args: &Arg::table(&PYPY_3_8_OPS, (3, 8), (0, 0, 0)),
 };
 
 /// `pypy-3.9`: PyPy 3.9, from the interpreter.
@@ -48583,6 +48752,7 @@ pub(crate) static PYPY_3_9: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_9_OPS,
+    args: &Arg::table(&PYPY_3_9_OPS, (3, 9), (0, 0, 0)),
 };
 
 /// `pypy-3.9-272`: PyPy 3.9 development (magic 272, 288), from PyPy's own lib-python.
@@ -48600,6 +48770,7 @@ pub(crate) static PYPY_3_9_272: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_9_272_OPS,
+    args: &Arg::table(&PYPY_3_9_272_OPS, (3, 9), (0, 0, 0)),
 };
 
 /// `pypy-3.10`: PyPy 3.10, from PyPy's own lib-python.
@@ -48617,6 +48788,7 @@ pub(crate) static PYPY_3_10: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_10_OPS,
+    args: &Arg::table(&PYPY_3_10_OPS, (3, 10), (0, 0, 0)),
 };
 
 /// `pypy-3.11`: PyPy 3.11, from PyPy's own lib-python.
@@ -48637,6 +48809,7 @@ pub(crate) static PYPY_3_11: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_11_OPS,
+    args: &Arg::table(&PYPY_3_11_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `pypy-3.11-400`: PyPy 3.11 development (magic 400, 416), from PyPy's own lib-python.
@@ -48657,6 +48830,7 @@ pub(crate) static PYPY_3_11_400: OpcodeSet = OpcodeSet {
     intrinsic_1: &[],
     intrinsic_2: &[],
     ops: &PYPY_3_11_400_OPS,
+    args: &Arg::table(&PYPY_3_11_400_OPS, (3, 11), (26, 0, 0)),
 };
 
 /// `pypy-3.12-448`: PyPy 3.12 development (magic 448), from PyPy's own lib-python.
@@ -48696,6 +48870,7 @@ pub(crate) static PYPY_3_12_448: OpcodeSet = OpcodeSet {
         "INTRINSIC_SET_FUNCTION_TYPE_PARAMS",
     ],
     ops: &PYPY_3_12_448_OPS,
+    args: &Arg::table(&PYPY_3_12_448_OPS, (3, 12), (26, 12, 5)),
 };
 
 /// Every opcode set, CPython first, in version order.

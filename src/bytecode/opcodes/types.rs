@@ -3,6 +3,8 @@
 
 pub use crate::format::magic::Implementation;
 
+use super::args::Arg;
+
 /// One opcode of a set: its name, what its argument is, and how many inline cache code units
 /// follow it (3.11+).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -101,6 +103,8 @@ pub struct OpcodeSet {
     pub intrinsic_2: &'static [&'static str],
     /// Every opcode number.
     pub ops: &'static [Op; 256],
+    /// Every opcode's argument rule and caches, from `ops` and the version (what the walk reads).
+    pub(crate) args: &'static [Arg; 256],
 }
 
 /// A magic number and the opcode set of the files that carry it.
