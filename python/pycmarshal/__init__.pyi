@@ -120,11 +120,13 @@ def check(
     paths: Union[_Path, Iterable[_Path], None] = ...,
     *,
     source: bool = ...,
+    deep: bool = ...,
     follow: bool = ...,
     pycache_prefix: Optional[_Path] = ...,
 ) -> Iterator[Dict[str, Any]]:
     """One report per file, as ``pyc check --json`` prints them: ``path``, ``status``, ``python``,
-    ``implementation``, ``magic``, ``invalidation``, ``source``, ``message``, ``error``, ``bytes``."""
+    ``implementation``, ``magic``, ``invalidation``, ``source``, ``message``, ``error``, ``bytes``;
+    ``deep=True`` checks the bytecode too, as ``pyc check --deep``."""
 
 def normalize(data: _Bytes, *, header: bool = ..., python: Optional[str] = ...) -> bytes:
     """The data rewritten so its bytes depend only on its value (``pyc normalize``)."""

@@ -18,7 +18,7 @@ mod reports;
 
 use build::{Builder, Failure};
 use header::{Header, Pyc};
-use pycmarshal::tools::check::parse_contents;
+use pycmarshal::tools::check::{Checker, parse_contents};
 use pycmarshal::tools::file;
 use pycmarshal::tools::infer::{infer_pyc, infer_version};
 use pycmarshal::tools::reading::{How, Reading};
@@ -154,15 +154,18 @@ fn load(
 /// keys of `pyc check --json`'s lines (`path`, `status`, `python`, `implementation`, `magic`,
 /// `invalidation`, `source`, `message`, `error`, `bytes`). `paths` is a path or an iterable of them:
 /// directories are walked for `*.pyc` and `*.pyo` files, files named are checked whatever their name.
-/// `source=False` never opens a source (nothing is stale or orphan); `follow=True` follows symbolic
-/// links while walking; `pycache_prefix` pairs the caches under it with their sources as
-/// `-X pycache_prefix` lays them out (and, without paths, is what is checked).
+/// `source=False` never opens a source (nothing is stale or orphan); `deep=True` also checks every
+/// code object's bytecode, line table and exception table, as `pyc check --deep` (about twice the
+/// time); `follow=True` follows symbolic links while walking; `pycache_prefix` pairs the caches under
+/// it with their sources as `-X pycache_prefix` lays them out (and, without paths, is what is
+/// checked).
 #[pyfunction]
-#[pyo3(signature = (paths=None, *, source=true, follow=false, pycache_prefix=None))]
+#[pyo3(signature = (paths=None, *, source=true, deep=false, follow=false, pycache_prefix=None))]
 fn check(
     py: Python<'_>,
     paths: Option<&Bound<'_, PyAny>>,
     source: bool,
+    deep: bool,
     follow: bool,
     pycache_prefix: Option<PathBuf>,
 ) -> PyResult<reports::Reports> {
@@ -176,7 +179,8 @@ fn check(
             .map(|path| path?.extract::<PathBuf>())
             .collect::<PyResult<_>>()?,
     };
-    reports::Reports::new(py, paths, source, follow, pycache_prefix)
+    let checker = Checker::new().sources(source).deep(deep);
+    reports::Reports::new(py, paths, checker, follow, pycache_prefix)
 }
 
 /// The bytes of a `.pyc` file (or, with `header=False`, of raw marshal data), rewritten so that they

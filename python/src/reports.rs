@@ -17,15 +17,15 @@ pub struct Reports {
 }
 
 impl Reports {
-    /// The reports `pyc check --json` prints for `paths`, with these options.
+    /// The reports `pyc check --json` prints for `paths`, checked by `checker` (its sources and depth
+    /// set) with these options.
     pub fn new(
         py: Python<'_>,
         paths: Vec<PathBuf>,
-        source: bool,
+        mut checker: Checker,
         follow: bool,
         pycache_prefix: Option<PathBuf>,
     ) -> PyResult<Reports> {
-        let mut checker = Checker::new().sources(source);
         if let Some(prefix) = &pycache_prefix {
             checker = checker
                 .pycache_prefix(prefix)

@@ -2,6 +2,7 @@
 it names; ``normalize()`` writes what ``pyc normalize`` writes; ``infer()`` finds the version of a body
 whose header was stripped."""
 
+import dis
 import json
 import marshal
 import os
@@ -58,6 +59,30 @@ def test_check_reports_what_pyc_check_json_reports(tmp_path):
     statuses = sorted(report["status"] for report in pycmarshal.check([tree]))
     assert statuses == sorted(["ok", "stale", "orphan", "truncated", "corrupt", "unknown-magic",
                                "incomplete-write", "tag-mismatch", "ok"])
+
+
+def test_deep_check_finds_damaged_bytecode_as_pyc_check_deep_does(tmp_path):
+    """A byte of ``co_code`` turned into an opcode the version lacks still parses: only the deep
+    check sees it, and reports it as ``pyc check --deep --json`` does."""
+    source = tmp_path / "m.py"
+    source.write_text("def f(x):\n    return x + 1\n")
+    cache = py_compile.compile(str(source), doraise=True)
+    with open(cache, "rb") as f:
+        data = bytearray(f.read())
+    code = marshal.loads(bytes(data[16:]))
+    function = next(c for c in code.co_consts if hasattr(c, "co_code"))
+    at = data.index(function.co_code)
+    undefined = next(op for op in range(256) if dis.opname[op].startswith("<"))
+    data[at] = undefined
+    with open(cache, "wb") as f:
+        f.write(bytes(data))
+    (shallow,) = pycmarshal.check(cache, source=False)
+    assert shallow["status"] == "ok"
+    (deep,) = pycmarshal.check(cache, source=False, deep=True)
+    assert deep["status"] == "corrupt" and deep["error"]["kind"] == "undefined-opcode"
+    assert deep["error"]["offset"] == at
+    output = run_pyc("check", "--json", "--deep", "--no-source", cache)
+    assert json.loads(output.stdout.splitlines()[0]) == deep
 
 
 def test_check_pairs_a_pycache_prefix_tree_with_its_sources(tmp_path):
