@@ -41,7 +41,7 @@
 //! 4. [`read`]: the header, the decoders (CPython's, and the other implementations' in
 //!    [`read::dialect`]) and the entry points;
 //! 5. [`bytecode`]: instructions, line numbers, positions and exception tables of code objects;
-//! 6. [`write`]: byte-exact and normalizing writers;
+//! 6. [`write`](mod@write): byte-exact and normalizing writers;
 //! 7. [`tools`]: the JSON form, the readable dump, version inference, cache-tree checks, disassembly;
 //! 8. [`cli`] (feature `cli`), the `pyc` command: a thin shell over the tools; `fuzzing` (feature
 //!    `arbitrary`) apart.

@@ -266,7 +266,7 @@ fn tagged(file_name: &OsStr) -> Option<(&OsStr, String, Option<String>)> {
 }
 
 impl CacheName {
-    /// Reads the layout from a path, as importlib's `cache_from_source` lays names out (see [`tagged`]):
+    /// Reads the layout from a path, as importlib's `cache_from_source` lays names out (see `tagged`):
     /// from the right, the extension, an optional `opt-N`, the tag, and the rest as the source's name.
     pub fn of(path: &Path) -> CacheName {
         let dir = path.parent().unwrap_or(Path::new(""));
@@ -708,7 +708,7 @@ impl Checker {
     }
 
     /// With `true`, also decodes every code object's bytecode, line table and exception table and
-    /// checks that they agree ([`Bytecode::verify`](crate::bytecode::Bytecode::verify)): damage inside
+    /// checks that they agree ([`Bytecode::verify`]): damage inside
     /// `co_code` or a line table, which still parses as bytes, is then [`Status::Corrupt`]. Files of
     /// GraalPy, RustPython and Dropbox, whose bytecodes are their own, are checked as without it.
     pub const fn deep(mut self, deep: bool) -> Checker {

@@ -1,7 +1,7 @@
 //! Tools over decoded files: the JSON form ([`json`]), the readable dump ([`dump`]), version
 //! inference for data without a usable header ([`infer`]), the cache-tree checks ([`check`]) and the
 //! removal of the caches they find bad ([`clean`]), files read, written and removed safely whatever they
-//! are ([`file`]), how a file is read when the user says how ([`reading`]), and the walk over the paths
+//! are ([`file`](mod@file)), how a file is read when the user says how ([`reading`]), and the walk over the paths
 //! a user gives ([`walk`], feature `walk`).
 //!
 //! Owns: everything a command prints or decides about a file. May use: every layer below (`base`,
