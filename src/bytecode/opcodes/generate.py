@@ -318,8 +318,7 @@ def render(sets, magics):
            '//! Written by `python3 generate.py` from `facts/*.tsv` and `facts/magics.tsv`; NOTES.md says',
            '//! where each set comes from and which mappings are approximate.',
            '',
-           'use super::args::Arg;',
-           'use super::types::{Implementation, MagicSet, Op, OpcodeSet};',
+           'use super::types::{Arg, Implementation, MagicSet, Op, OpcodeSet};',
            '']
     names = sorted(sets, key=set_sort_key)
     arrays = {}      # rendered entries -> static name

@@ -6,7 +6,7 @@ mod args;
 mod tables;
 mod types;
 
-pub(crate) use self::args::{Arg, ArgKind};
+pub(crate) use self::types::{Arg, ArgKind};
 pub use self::types::{MagicSet, Op, OpcodeSet, flags};
 
 use crate::format::magic::{self, Implementation, Python};

@@ -3,8 +3,7 @@
 //! Written by `python3 generate.py` from `facts/*.tsv` and `facts/magics.tsv`; NOTES.md says
 //! where each set comes from and which mappings are approximate.
 
-use super::args::Arg;
-use super::types::{Implementation, MagicSet, Op, OpcodeSet};
+use super::types::{Arg, Implementation, MagicSet, Op, OpcodeSet};
 
 /// The opcodes of `cpython-1.0`.
 static CPYTHON_1_0_OPS: [Op; 256] = [

@@ -3,8 +3,6 @@
 
 pub use crate::format::magic::Implementation;
 
-use super::args::Arg;
-
 /// One opcode of a set: its name, what its argument is, and how many inline cache code units
 /// follow it (3.11+).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -38,6 +36,52 @@ impl Op {
     pub const fn has(&self, flag: u16) -> bool {
         self.flags & flag == flag
     }
+}
+
+/// What an argument is checked against and resolves to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ArgKind {
+    /// An unused opcode number, or a form never written to a file (specialized, instrumented).
+    Undefined,
+    /// The instruction takes no argument.
+    None,
+    /// A number used as it is.
+    Number,
+    /// A relative jump forward from the end of the instruction (its caches included).
+    Forward,
+    /// A relative jump backward from the end of the instruction.
+    Backward,
+    /// An absolute jump.
+    Absolute,
+    /// An index of `co_consts`.
+    Const,
+    /// An index of `co_names`, shifted right by [`Arg::shift`].
+    Name,
+    /// A local variable.
+    Local,
+    /// Two locals packed in one argument, `arg >> 4` and `arg & 15`.
+    Locals,
+    /// A cell or free variable.
+    Free,
+    /// An index of `cmp_op`, shifted right by [`Arg::shift`].
+    Compare,
+    /// An index of `BINARY_OP`'s operators.
+    BinaryOp,
+    /// An index of `CALL_INTRINSIC_1`'s functions.
+    Intrinsic1,
+    /// An index of `CALL_INTRINSIC_2`'s functions.
+    Intrinsic2,
+}
+
+/// One opcode's argument rule and inline caches: what the walk reads for each instruction.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Arg {
+    /// What the argument is.
+    pub kind: ArgKind,
+    /// How far the index is shifted right (the low bits are flags).
+    pub shift: u8,
+    /// Inline cache code units after the instruction ([`Op::caches`]).
+    pub caches: u8,
 }
 
 /// The bits of [`Op::flags`]; `generate.py` writes them in this order.
