@@ -42,6 +42,12 @@ impl<'a> Reader<'a> {
         truncated(size, self.left(), self.pos(), what)
     }
 
+    /// The next byte, not read.
+    #[inline(always)]
+    pub fn peek(&self) -> Option<u8> {
+        self.rest.first().copied()
+    }
+
     /// One byte.
     #[inline(always)]
     pub fn u8(&mut self, what: &'static str) -> Result<u8, Fault> {

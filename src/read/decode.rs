@@ -112,31 +112,11 @@ impl<S: Sink> Decoder<'_, S> {
                 return Err(unknown(byte, start));
             }
             let done = match byte & !tag::FLAG_REF {
-                tag::REF if !python2 => {
-                    let index = r.i32("reference")?;
-                    let class = usize::try_from(index)
-                        .ok()
-                        .and_then(|i| self.refs.get(i).copied())
-                        .unwrap_or(RESERVED);
-                    if class == RESERVED {
-                        return Err(bad_ref(index, r.pos()));
-                    }
-                    let id = self.sink.back_ref(byte, start, index as u32);
-                    Done { id, class, start }
-                }
+                tag::REF if !python2 => self.back_reference(r, byte, start)?,
                 tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED if !python2 => {
-                    let (at, bytes) = self.payload(r, true, "str payload")?;
-                    self.leaf(byte, start, at, bytes.len() as u32, TEXT)
+                    self.short_ascii(r, byte, start)?
                 }
-                tag::STRING => {
-                    let (at, bytes) = self.payload(r, false, "bytes payload")?;
-                    let class = if self.dialect.byte_names {
-                        BYTES | TEXT
-                    } else {
-                        BYTES
-                    };
-                    self.leaf(byte, start, at, bytes.len() as u32, class)
-                }
+                tag::STRING => self.bytes(r, byte, start)?,
                 tag::NONE | tag::FALSE | tag::TRUE | tag::STOPITER | tag::ELLIPSIS => {
                     let id = self.sink.singleton(byte, start);
                     let class = OTHER;
@@ -187,6 +167,100 @@ impl<S: Sink> Decoder<'_, S> {
                 return Ok(());
             }
         }
+    }
+
+    /// A back-reference (3.4+): the object in a filled slot.
+    #[inline(always)]
+    fn back_reference(
+        &mut self,
+        r: &mut Reader<'_>,
+        byte: u8,
+        start: u32,
+    ) -> Result<Done<S::Id>, Fault> {
+        let index = r.i32("reference")?;
+        let class = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.refs.get(i).copied())
+            .unwrap_or(RESERVED);
+        if class == RESERVED {
+            return Err(bad_ref(index, r.pos()));
+        }
+        let id = self.sink.back_ref(byte, start, index as u32);
+        Ok(Done { id, class, start })
+    }
+
+    /// A bytes object (Python 2's `str`).
+    #[inline(always)]
+    fn bytes(&mut self, r: &mut Reader<'_>, byte: u8, start: u32) -> Result<Done<S::Id>, Fault> {
+        let (at, bytes) = self.payload(r, false, "bytes payload")?;
+        let class = if self.dialect.byte_names {
+            BYTES | TEXT
+        } else {
+            BYTES
+        };
+        Ok(self.leaf(byte, start, at, bytes.len() as u32, class))
+    }
+
+    /// A short ASCII string (3.4+), interned or not.
+    #[inline(always)]
+    fn short_ascii(
+        &mut self,
+        r: &mut Reader<'_>,
+        byte: u8,
+        start: u32,
+    ) -> Result<Done<S::Id>, Fault> {
+        let (at, bytes) = self.payload(r, true, "str payload")?;
+        Ok(self.leaf(byte, start, at, bytes.len() as u32, TEXT))
+    }
+
+    /// The items of a tuple just opened (3.4+), read here while they are short strings or
+    /// back-references, as names tuples are (nearly half of a compiled stdlib's objects are
+    /// back-references), without the main loop's dispatch and delivery for each. The tuple when it is done; `None` at the first
+    /// other item, which the main loop reads.
+    fn names<'a>(&mut self, mut r: Reader<'a>) -> (Reader<'a>, Step<S::Id>) {
+        let done = self.names_in(&mut r);
+        (r, done)
+    }
+
+    /// [`Decoder::names`] on its own copy of the reader.
+    #[inline(always)]
+    fn names_in(&mut self, r: &mut Reader<'_>) -> Step<S::Id> {
+        loop {
+            let start = here(r);
+            let done = match r.peek() {
+                Some(byte) if byte & !tag::FLAG_REF == tag::REF => {
+                    r.u8("type code")?;
+                    self.back_reference(r, byte, start)?
+                }
+                Some(byte)
+                    if matches!(
+                        byte & !tag::FLAG_REF,
+                        tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED
+                    ) =>
+                {
+                    r.u8("type code")?;
+                    self.short_ascii(r, byte, start)?
+                }
+                _ => return Ok(None),
+            };
+            if self.sized_item(&done) {
+                return Ok(self.finish());
+            }
+        }
+    }
+
+    /// Hands `done` to the innermost container, a sized one. True when that fills it.
+    #[inline(always)]
+    fn sized_item(&mut self, done: &Done<S::Id>) -> bool {
+        let frame = self.stack.top_mut();
+        self.sink.item(frame.mark, frame.count, done.id);
+        frame.count += 1;
+        if done.class & TEXT == 0 {
+            frame.word.items = 0;
+        }
+        let full = frame.count >= frame.total;
+        self.stack.paid(1);
+        full
     }
 
     /// The type codes that are rare in real files, out of the hot loop.
@@ -287,14 +361,7 @@ impl<S: Sink> Decoder<'_, S> {
             let frame = self.stack.top_mut();
             match frame.shape {
                 Shape::Sized => {
-                    self.sink.item(frame.mark, frame.count, done.id);
-                    frame.count += 1;
-                    if done.class & TEXT == 0 {
-                        frame.word.items = 0;
-                    }
-                    let more = frame.count < frame.total;
-                    self.stack.paid(1);
-                    if more {
+                    if !self.sized_item(&done) {
                         return Ok(false);
                     }
                 }
@@ -407,11 +474,31 @@ impl<S: Sink> Decoder<'_, S> {
             return Ok(self.finish());
         }
         self.stack.check_nesting(r)?;
+        if shape == Shape::Code {
+            let (rest, full) = self.code_fields(r.clone());
+            *r = rest;
+            if full? {
+                return Ok(self.finish());
+            }
+        } else if matches!(code, tag::TUPLE | tag::SMALL_TUPLE) && !self.dialect.byte_strings {
+            let (rest, done) = self.names(r.clone());
+            *r = rest;
+            return done;
+        }
         Ok(None)
     }
 
     /// Hands a finished object to the innermost code object. Returns true when it has all its fields.
     fn code_field(&mut self, r: &mut Reader<'_>, done: Done<S::Id>) -> Result<bool, Fault> {
+        self.accept_field(done)?;
+        let (rest, full) = self.code_fields(r.clone());
+        *r = rest;
+        full
+    }
+
+    /// Gives the innermost code object its next field, `done`, if it fits.
+    #[inline(always)]
+    fn accept_field(&mut self, done: Done<S::Id>) -> Result<(), Fault> {
         let frame = self.stack.top_mut();
         if let Some(field) = frame.next_field() {
             if !fits(field.kind, done.class) {
@@ -424,14 +511,57 @@ impl<S: Sink> Decoder<'_, S> {
         self.sink.item(frame.mark, frame.count, done.id);
         frame.field += 1;
         frame.count += 1;
-        match frame.next_field() {
-            None => Ok(true),
-            Some(next) if !next.kind.is_int() => Ok(false),
-            Some(_) => {
-                let (rest, full) = self.code_ints(r.clone());
-                *r = rest;
-                full
+        Ok(())
+    }
+
+    /// Reads the innermost code object's next fields here, from its layout, while they are integers,
+    /// bytes, short strings or back-references (3.4+), without the main loop's dispatch and delivery
+    /// for each; stops at a container, which the main loop reads. Returns true when the code object
+    /// has all its fields.
+    fn code_fields<'a>(&mut self, mut r: Reader<'a>) -> (Reader<'a>, Result<bool, Fault>) {
+        let full = self.code_fields_in(&mut r);
+        (r, full)
+    }
+
+    /// [`Decoder::code_fields`] on its own copy of the reader.
+    #[inline(always)]
+    fn code_fields_in(&mut self, r: &mut Reader<'_>) -> Result<bool, Fault> {
+        loop {
+            match self.stack.top().next_field() {
+                None => return Ok(true),
+                Some(next) if next.kind.is_int() => {
+                    let (rest, full) = self.code_ints(r.clone());
+                    *r = rest;
+                    if full? {
+                        return Ok(true);
+                    }
+                    continue;
+                }
+                Some(_) if self.dialect.byte_strings => return Ok(false),
+                Some(_) => {}
             }
+            let start = here(r);
+            let done = match r.peek() {
+                Some(byte) if byte & !tag::FLAG_REF == tag::REF => {
+                    r.u8("type code")?;
+                    self.back_reference(r, byte, start)?
+                }
+                Some(byte) if byte & !tag::FLAG_REF == tag::STRING => {
+                    r.u8("type code")?;
+                    self.bytes(r, byte, start)?
+                }
+                Some(byte)
+                    if matches!(
+                        byte & !tag::FLAG_REF,
+                        tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED
+                    ) =>
+                {
+                    r.u8("type code")?;
+                    self.short_ascii(r, byte, start)?
+                }
+                _ => return Ok(false),
+            };
+            self.accept_field(done)?;
         }
     }
 
