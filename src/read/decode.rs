@@ -213,8 +213,8 @@ impl<S: Sink> Decoder<'_, S> {
         Ok(self.leaf(byte, start, at, bytes.len() as u32, TEXT))
     }
 
-    /// The items of a tuple just opened (3.4+), read here while they are short strings or
-    /// back-references, as names tuples are (nearly half of a compiled stdlib's objects are
+    /// The items of a tuple just opened (3.4+), read here while they are short strings,
+    /// back-references or bytes, as names tuples are (nearly half of a compiled stdlib's objects are
     /// back-references), without the main loop's dispatch and delivery for each. The tuple when it is done; `None` at the first
     /// other item, which the main loop reads.
     fn names<'a>(&mut self, mut r: Reader<'a>) -> (Reader<'a>, Step<S::Id>) {
@@ -225,28 +225,39 @@ impl<S: Sink> Decoder<'_, S> {
     /// [`Decoder::names`] on its own copy of the reader.
     #[inline(always)]
     fn names_in(&mut self, r: &mut Reader<'_>) -> Step<S::Id> {
-        loop {
-            let start = here(r);
-            let done = match r.peek() {
-                Some(byte) if byte & !tag::FLAG_REF == tag::REF => {
-                    r.u8("type code")?;
-                    self.back_reference(r, byte, start)?
-                }
-                Some(byte)
-                    if matches!(
-                        byte & !tag::FLAG_REF,
-                        tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED
-                    ) =>
-                {
-                    r.u8("type code")?;
-                    self.short_ascii(r, byte, start)?
-                }
-                _ => return Ok(None),
-            };
+        while let Some(done) = self.common_leaf(r)? {
             if self.sized_item(&done) {
                 return Ok(self.finish());
             }
         }
+        Ok(None)
+    }
+
+    /// The next object when it is one of the leaves the loops of [`Decoder::names`] and
+    /// [`Decoder::code_fields`] read (3.4+): a back-reference, a short string or a bytes object;
+    /// `None`, nothing read, for anything else (or the end of the input: the main loop reports it).
+    #[inline(always)]
+    fn common_leaf(&mut self, r: &mut Reader<'_>) -> Result<Option<Done<S::Id>>, Fault> {
+        let start = here(r);
+        let Some(byte) = r.peek() else {
+            return Ok(None);
+        };
+        let done = match byte & !tag::FLAG_REF {
+            tag::REF => {
+                r.u8("type code")?;
+                self.back_reference(r, byte, start)?
+            }
+            tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED => {
+                r.u8("type code")?;
+                self.short_ascii(r, byte, start)?
+            }
+            tag::STRING => {
+                r.u8("type code")?;
+                self.bytes(r, byte, start)?
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(done))
     }
 
     /// Hands `done` to the innermost container, a sized one. True when that fills it.
@@ -540,26 +551,8 @@ impl<S: Sink> Decoder<'_, S> {
                 Some(_) if self.dialect.byte_strings => return Ok(false),
                 Some(_) => {}
             }
-            let start = here(r);
-            let done = match r.peek() {
-                Some(byte) if byte & !tag::FLAG_REF == tag::REF => {
-                    r.u8("type code")?;
-                    self.back_reference(r, byte, start)?
-                }
-                Some(byte) if byte & !tag::FLAG_REF == tag::STRING => {
-                    r.u8("type code")?;
-                    self.bytes(r, byte, start)?
-                }
-                Some(byte)
-                    if matches!(
-                        byte & !tag::FLAG_REF,
-                        tag::SHORT_ASCII | tag::SHORT_ASCII_INTERNED
-                    ) =>
-                {
-                    r.u8("type code")?;
-                    self.short_ascii(r, byte, start)?
-                }
-                _ => return Ok(false),
+            let Some(done) = self.common_leaf(r)? else {
+                return Ok(false);
             };
             self.accept_field(done)?;
         }
