@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod skim;
+
 /// The interpreter whose standard library the benches read: `$PYCMARSHAL_PYTHON` (the first, if it
 /// lists several), default python3.
 pub fn python() -> String {

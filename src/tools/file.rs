@@ -183,21 +183,22 @@ impl Stamp {
     }
 }
 
-/// Runs `read` over the whole of `file` (from its start) until its metadata is the same before and
-/// after and `read` took exactly the size the metadata gave; at most [`READ_ATTEMPTS`] times, waiting a
-/// little longer after each. Returns what `read` made with the metadata of the attempt that held still.
+/// Runs `read` over the whole of `file` (just opened: at its start) until its metadata is the same
+/// before and after and `read` took exactly the size the metadata gave; at most [`READ_ATTEMPTS`]
+/// times, waiting a little longer after each. Returns what `read` made with the metadata of the attempt that held still.
 fn read_stable<T>(
     file: &mut File,
     mut metadata: Metadata,
     mut read: impl FnMut(&mut File, u64) -> io::Result<(T, u64)>,
 ) -> Result<(T, Metadata), FileError> {
     for attempt in 0..READ_ATTEMPTS {
+        // A file just opened is at its start: only a second attempt seeks back to it.
         if attempt > 0 {
             std::thread::sleep(Duration::from_millis(10 << attempt));
             metadata = file.metadata()?;
+            file.seek(SeekFrom::Start(0))?;
         }
         let before = Stamp::of(&metadata);
-        file.seek(SeekFrom::Start(0))?;
         let (value, taken) = read(file, before.len)?;
         let after = file.metadata()?;
         if before == Stamp::of(&after) && taken == before.len {

@@ -1,0 +1,283 @@
+//! The step skim: the leanest reader of CPython 3's marshal format with an explicit stack of open
+//! containers, as the parser keeps one, that the benches hold the parser and `pyc check` against.
+
+use pycmarshal::format::layout::{Field, FieldKind};
+
+/// A code object's fields as runs: bytes of integer fields to step over, then how many object fields
+/// follow. 3.11's layout is `[(20, 8), (4, 2)]`: five integers, eight objects, one integer, two objects.
+pub fn runs(fields: &[Field]) -> Vec<(usize, u32)> {
+    let mut runs = vec![(0, 0)];
+    for field in fields {
+        let bytes = match field.kind {
+            FieldKind::UInt8 => 1,
+            FieldKind::Int16 | FieldKind::UInt16 => 2,
+            FieldKind::Int32 | FieldKind::UInt32 => 4,
+            _ => 0,
+        };
+        let last: &mut (usize, u32) = runs.last_mut().unwrap();
+        if bytes == 0 {
+            last.1 += 1;
+        } else if last.1 == 0 {
+            last.0 += bytes;
+        } else {
+            runs.push((bytes, 0));
+        }
+    }
+    runs
+}
+
+/// The `run` of a container that is not a code object, and of a dict (ended by a NULL, not counted).
+const NO_RUN: usize = usize::MAX;
+const DICT: usize = usize::MAX - 1;
+
+/// What a step skim keeps of each object: nothing ([`Nothing`], the step skim), or a table shaped as
+/// the parser's ([`Table`]), to show what building such a table costs over the skim.
+pub trait Keep {
+    /// Names an object in what is kept.
+    type Id: Copy;
+    /// Ready for a body of `len` bytes.
+    fn new(len: usize) -> Self;
+    /// An object that takes no node: a singleton or a back-reference.
+    fn immediate(&mut self, byte: u8, offset: usize) -> Self::Id;
+    /// A scalar with its two payload words.
+    fn leaf(&mut self, byte: u8, offset: usize, a: u32, b: u32) -> Self::Id;
+    /// A container of `n` items (`u32::MAX` for a dict): its id and its first item slot.
+    fn open(&mut self, byte: u8, offset: usize, n: u32) -> (Self::Id, u32);
+    /// Item slot `slot` holds `id`.
+    fn item(&mut self, slot: u32, id: Self::Id);
+    /// `id`, flagged, takes the next reference slot.
+    fn register(&mut self, id: Self::Id);
+}
+
+/// The step skim keeps nothing.
+pub struct Nothing;
+
+impl Keep for Nothing {
+    type Id = ();
+    fn new(_: usize) -> Self {
+        Nothing
+    }
+    fn immediate(&mut self, _: u8, _: usize) {}
+    fn leaf(&mut self, _: u8, _: usize, _: u32, _: u32) {}
+    fn open(&mut self, _: u8, _: usize, _: u32) -> ((), u32) {
+        ((), 0)
+    }
+    fn item(&mut self, _: u32, _: ()) {}
+    fn register(&mut self, _: ()) {}
+}
+
+/// The least table of the parser's shape: a 16-byte node (offset, two payload words, type byte) per
+/// object but singletons and back-references, whose 8-byte ids hold all of them; an 8-byte id per
+/// item slot, a container's slots reserved when it opens; an id per flagged object. Vectors are
+/// reserved as the parser's are. It keeps less than the parser (no code-object integers or records,
+/// no dict items, nothing for the tolerant parse), so the parser cannot build its table for less.
+pub struct Table {
+    nodes: Vec<[u32; 4]>,
+    items: Vec<u64>,
+    refs: Vec<u64>,
+}
+
+impl Keep for Table {
+    type Id = u64;
+    fn new(len: usize) -> Self {
+        Table {
+            nodes: Vec::with_capacity(len / 32),
+            items: Vec::with_capacity(len / 16),
+            refs: Vec::with_capacity(len / 64),
+        }
+    }
+    #[inline(always)]
+    fn immediate(&mut self, byte: u8, offset: usize) -> u64 {
+        1 << 63 | u64::from(byte) << 32 | offset as u64
+    }
+    #[inline(always)]
+    fn leaf(&mut self, byte: u8, offset: usize, a: u32, b: u32) -> u64 {
+        self.nodes.push([offset as u32, a, b, u32::from(byte)]);
+        self.nodes.len() as u64 - 1
+    }
+    #[inline(always)]
+    fn open(&mut self, byte: u8, offset: usize, n: u32) -> (u64, u32) {
+        let start = self.items.len();
+        if n != u32::MAX {
+            self.items.resize(start + n as usize, u64::MAX);
+        }
+        (self.leaf(byte, offset, start as u32, n), start as u32)
+    }
+    #[inline(always)]
+    fn item(&mut self, slot: u32, id: u64) {
+        if let Some(item) = self.items.get_mut(slot as usize) {
+            *item = id;
+        }
+    }
+    #[inline(always)]
+    fn register(&mut self, id: u64) {
+        self.refs.push(id);
+    }
+}
+
+/// The skim with an explicit stack of open containers, as the parser keeps one: step over every object
+/// (its type byte, its length, its payload), count each open container's items down, and step over a
+/// code object's integer fields. It checks nothing but the bounds, and keeps what `K` keeps. Returns
+/// where the object ends.
+pub fn step_skim<K: Keep>(body: &[u8], runs: &[(usize, u32)]) -> Option<usize> {
+    /// An open container: its id, items left in it (or in its current run of code fields), its next
+    /// item slot, and for a code object the index of its next run.
+    struct Open<I> {
+        id: I,
+        left: u32,
+        slot: u32,
+        run: usize,
+    }
+    let int = |at: usize| Some(u32::from_le_bytes(body.get(at..at + 4)?.try_into().ok()?));
+    let mut keep = K::new(body.len());
+    let code_slots: u32 = runs.iter().map(|run| run.1).sum();
+    // The innermost container apart, so that counting an item touches no memory; one item with no
+    // run stands for the top level.
+    let root = keep.immediate(0, 0);
+    let mut top = Open {
+        id: root,
+        left: 1,
+        slot: u32::MAX,
+        run: NO_RUN,
+    };
+    let mut stack = Vec::with_capacity(64);
+    let mut at = 0;
+    loop {
+        let start = at;
+        let flagged = *body.get(at)?;
+        let byte = flagged & 0x7f;
+        at += 1;
+        let leaf = |keep: &mut K, a: u32, b: u32| keep.leaf(flagged, start, a, b);
+        let (id, opened) = match byte {
+            b'N' | b'T' | b'F' | b'S' | b'.' => (keep.immediate(flagged, start), None),
+            // A dict's end: the dict is done.
+            b'0' if top.run == DICT => {
+                let id = top.id;
+                top = stack.pop()?;
+                (id, None)
+            }
+            b'r' => {
+                at += 4;
+                (keep.immediate(flagged, start), None)
+            }
+            b'i' => {
+                at += 4;
+                (leaf(&mut keep, int(at - 4)?, 0), None)
+            }
+            b'g' | b'I' => {
+                at += 8;
+                (leaf(&mut keep, int(at - 8)?, int(at - 4)?), None)
+            }
+            b'y' => {
+                at += 16;
+                (leaf(&mut keep, start as u32 + 1, 16), None)
+            }
+            b'z' | b'Z' => {
+                let len = *body.get(at)?;
+                at += 1 + usize::from(len);
+                (leaf(&mut keep, start as u32 + 2, u32::from(len)), None)
+            }
+            b's' | b'u' | b'a' | b'A' | b't' => {
+                let len = int(at)?;
+                at += 4 + len as usize;
+                (leaf(&mut keep, start as u32 + 5, len), None)
+            }
+            b'l' => {
+                let digits = int(at)?;
+                at += 4 + 2 * (digits as i32).unsigned_abs() as usize;
+                (leaf(&mut keep, start as u32 + 5, digits), None)
+            }
+            b')' => {
+                at += 1;
+                let left = u32::from(*body.get(at - 1)?);
+                let (id, slot) = keep.open(flagged, start, left);
+                let run = NO_RUN;
+                (
+                    id,
+                    Some(Open {
+                        id,
+                        left,
+                        slot,
+                        run,
+                    }),
+                )
+            }
+            b'(' | b'[' | b'<' | b'>' => {
+                at += 4;
+                let left = int(at - 4)?;
+                let (id, slot) = keep.open(flagged, start, left);
+                let run = NO_RUN;
+                (
+                    id,
+                    Some(Open {
+                        id,
+                        left,
+                        slot,
+                        run,
+                    }),
+                )
+            }
+            b'{' => {
+                let (id, slot) = keep.open(flagged, start, u32::MAX);
+                let (left, run) = (u32::MAX, DICT);
+                (
+                    id,
+                    Some(Open {
+                        id,
+                        left,
+                        slot,
+                        run,
+                    }),
+                )
+            }
+            b'c' => {
+                let &(ints, left) = runs.first()?;
+                at += ints;
+                let (id, slot) = keep.open(flagged, start, code_slots);
+                (
+                    id,
+                    Some(Open {
+                        id,
+                        left,
+                        slot,
+                        run: 1,
+                    }),
+                )
+            }
+            _ => return None,
+        };
+        if flagged & 0x80 != 0 {
+            keep.register(id);
+        }
+        let mut done = id;
+        if let Some(open) = opened {
+            if open.left > 0 {
+                stack.push(core::mem::replace(&mut top, open));
+                continue;
+            }
+        }
+        // An object is done: count it in its container, and close those it fills.
+        loop {
+            keep.item(top.slot, done);
+            top.slot = top.slot.wrapping_add(1);
+            top.left -= 1;
+            // A code object's next run of fields, after the integers before it.
+            while top.left == 0 {
+                let Some(&(ints, left)) = runs.get(top.run) else {
+                    break;
+                };
+                at += ints;
+                top.run += 1;
+                top.left = left;
+            }
+            if top.left > 0 {
+                break;
+            }
+            done = top.id;
+            match stack.pop() {
+                Some(parent) => top = parent,
+                None => return (at <= body.len()).then_some(at),
+            }
+        }
+    }
+}
