@@ -47,6 +47,8 @@ pub trait Keep {
     fn item(&mut self, slot: u32, id: Self::Id);
     /// `id`, flagged, takes the next reference slot.
     fn register(&mut self, id: Self::Id);
+    /// False when nothing is kept: the skim then counts no item slots.
+    const KEEPS: bool = true;
 }
 
 /// The step skim keeps nothing.
@@ -54,6 +56,7 @@ pub struct Nothing;
 
 impl Keep for Nothing {
     type Id = ();
+    const KEEPS: bool = false;
     fn new(_: usize) -> Self {
         Nothing
     }
@@ -259,7 +262,9 @@ pub fn step_skim<K: Keep>(body: &[u8], runs: &[(usize, u32)]) -> Option<usize> {
         // An object is done: count it in its container, and close those it fills.
         loop {
             keep.item(top.slot, done);
-            top.slot = top.slot.wrapping_add(1);
+            if K::KEEPS {
+                top.slot = top.slot.wrapping_add(1);
+            }
             top.left -= 1;
             // A code object's next run of fields, after the integers before it.
             while top.left == 0 {
