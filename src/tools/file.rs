@@ -185,7 +185,8 @@ impl Stamp {
 
 /// Runs `read` over the whole of `file` (just opened: at its start) until its metadata is the same
 /// before and after and `read` took exactly the size the metadata gave; at most [`READ_ATTEMPTS`]
-/// times, waiting a little longer after each. Returns what `read` made with the metadata of the attempt that held still.
+/// times, waiting a little longer after each. Returns what `read` made with the metadata of the
+/// attempt that held still.
 fn read_stable<T>(
     file: &mut File,
     mut metadata: Metadata,
