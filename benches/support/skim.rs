@@ -131,6 +131,12 @@ pub fn step_skim<K: Keep>(body: &[u8], runs: &[(usize, u32)]) -> Option<usize> {
         slot: u32,
         run: usize,
     }
+    /// What a type byte starts: a scalar, with its id, or a container to open, with its item slots,
+    /// the items to read before its first run ends, and its run.
+    enum Read<I> {
+        Scalar(I),
+        Container((u32, u32, usize)),
+    }
     let int = |at: usize| Some(u32::from_le_bytes(body.get(at..at + 4)?.try_into().ok()?));
     let mut keep = K::new(body.len());
     let code_slots: u32 = runs.iter().map(|run| run.1).sum();
@@ -151,103 +157,77 @@ pub fn step_skim<K: Keep>(body: &[u8], runs: &[(usize, u32)]) -> Option<usize> {
         let byte = flagged & 0x7f;
         at += 1;
         let leaf = |keep: &mut K, a: u32, b: u32| keep.leaf(flagged, start, a, b);
-        let (id, opened) = match byte {
-            b'N' | b'T' | b'F' | b'S' | b'.' => (keep.immediate(flagged, start), None),
+        let read = match byte {
+            b'N' | b'T' | b'F' | b'S' | b'.' => Read::Scalar(keep.immediate(flagged, start)),
             // A dict's end: the dict is done.
             b'0' if top.run == DICT => {
                 let id = top.id;
                 top = stack.pop()?;
-                (id, None)
+                Read::Scalar(id)
             }
             b'r' => {
                 at += 4;
-                (keep.immediate(flagged, start), None)
+                Read::Scalar(keep.immediate(flagged, start))
             }
             b'i' => {
                 at += 4;
-                (leaf(&mut keep, int(at - 4)?, 0), None)
+                Read::Scalar(leaf(&mut keep, int(at - 4)?, 0))
             }
             b'g' | b'I' => {
                 at += 8;
-                (leaf(&mut keep, int(at - 8)?, int(at - 4)?), None)
+                Read::Scalar(leaf(&mut keep, int(at - 8)?, int(at - 4)?))
             }
             b'y' => {
                 at += 16;
-                (leaf(&mut keep, start as u32 + 1, 16), None)
+                Read::Scalar(leaf(&mut keep, start as u32 + 1, 16))
             }
             b'z' | b'Z' => {
                 let len = *body.get(at)?;
                 at += 1 + usize::from(len);
-                (leaf(&mut keep, start as u32 + 2, u32::from(len)), None)
+                Read::Scalar(leaf(&mut keep, start as u32 + 2, u32::from(len)))
             }
             b's' | b'u' | b'a' | b'A' | b't' => {
                 let len = int(at)?;
                 at += 4 + len as usize;
-                (leaf(&mut keep, start as u32 + 5, len), None)
+                Read::Scalar(leaf(&mut keep, start as u32 + 5, len))
             }
             b'l' => {
                 let digits = int(at)?;
                 at += 4 + 2 * (digits as i32).unsigned_abs() as usize;
-                (leaf(&mut keep, start as u32 + 5, digits), None)
+                Read::Scalar(leaf(&mut keep, start as u32 + 5, digits))
             }
             b')' => {
                 at += 1;
                 let left = u32::from(*body.get(at - 1)?);
-                let (id, slot) = keep.open(flagged, start, left);
-                let run = NO_RUN;
-                (
-                    id,
-                    Some(Open {
-                        id,
-                        left,
-                        slot,
-                        run,
-                    }),
-                )
+                Read::Container((left, left, NO_RUN))
             }
             b'(' | b'[' | b'<' | b'>' => {
                 at += 4;
                 let left = int(at - 4)?;
-                let (id, slot) = keep.open(flagged, start, left);
-                let run = NO_RUN;
-                (
-                    id,
-                    Some(Open {
-                        id,
-                        left,
-                        slot,
-                        run,
-                    }),
-                )
+                Read::Container((left, left, NO_RUN))
             }
-            b'{' => {
-                let (id, slot) = keep.open(flagged, start, u32::MAX);
-                let (left, run) = (u32::MAX, DICT);
-                (
-                    id,
-                    Some(Open {
-                        id,
-                        left,
-                        slot,
-                        run,
-                    }),
-                )
-            }
+            b'{' => Read::Container((u32::MAX, u32::MAX, DICT)),
             b'c' => {
                 let &(ints, left) = runs.first()?;
                 at += ints;
-                let (id, slot) = keep.open(flagged, start, code_slots);
+                Read::Container((code_slots, left, 1))
+            }
+            _ => return None,
+        };
+        let (id, opened) = match read {
+            Read::Scalar(id) => (id, None),
+            Read::Container((slots, left, run)) => {
+                let (id, slot) = keep.open(flagged, start, slots);
                 (
                     id,
                     Some(Open {
                         id,
                         left,
                         slot,
-                        run: 1,
+                        run,
                     }),
                 )
             }
-            _ => return None,
         };
         if flagged & 0x80 != 0 {
             keep.register(id);
