@@ -114,14 +114,20 @@ pub fn open_regular(path: &Path, follow: bool) -> Result<(File, Metadata), FileE
     options.read(true);
     #[cfg(unix)]
     {
+        use rustix::fs::OFlags;
         use std::os::unix::fs::OpenOptionsExt;
-        let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
-        options.custom_flags(libc::O_NONBLOCK | nofollow);
+        let nofollow = if follow {
+            OFlags::empty()
+        } else {
+            OFlags::NOFOLLOW
+        };
+        // The flags are small positive constants: the cast keeps their bits.
+        options.custom_flags((OFlags::NONBLOCK | nofollow).bits() as i32);
     }
     let file = options.open(path).map_err(|error| {
         // ELOOP is what a link at the last component gives under O_NOFOLLOW.
         #[cfg(unix)]
-        if error.raw_os_error() == Some(libc::ELOOP) && !follow {
+        if error.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) && !follow {
             return FileError::NotRegular("a symbolic link, which is not followed");
         }
         FileError::Io(error)
@@ -226,13 +232,9 @@ pub fn read_pyc(path: &Path, follow: bool) -> Result<Contents, FileError> {
         });
     }
     let (data, metadata) = read_stable(&mut file, metadata, |file, size| {
-        // The metadata bounds the allocation and the read; a file that grew reads one byte more, which
-        // tells it changed.
-        // A file that grew past the limit since it was opened reads no further than the limit, and so
-        // reads as changing.
-        let size = size.min(MAX_INPUT as u64);
-        let mut data = Vec::with_capacity(size as usize);
-        file.take(size + 1).read_to_end(&mut data)?;
+        // The metadata bounds the allocation and the read. A file that grew past the limit since it
+        // was opened reads no further than the limit, and so reads as changing.
+        let data = read_whole(file, size.min(MAX_INPUT as u64))?;
         let taken = data.len() as u64;
         Ok((data, taken))
     })?;
@@ -244,6 +246,37 @@ pub fn read_pyc(path: &Path, follow: bool) -> Result<Contents, FileError> {
         size,
         identity,
     })
+}
+
+/// Reads `file` from its start, which its metadata said holds `size` bytes: to its end, or to one byte
+/// past `size` (a file that grew reads one byte more, which tells it changed). Usually one system
+/// call: once `size` bytes are in it does not ask again to see the end, since a file that holds more
+/// than its metadata said has changed, which the metadata taken after the read tells. (std's
+/// `read_to_end` reads at most 8 KiB the first time without a size hint, and asks once more for the
+/// end; getting the hint costs two more calls.)
+#[cfg(unix)]
+fn read_whole(file: &File, size: u64) -> io::Result<Vec<u8>> {
+    use rustix::buffer::spare_capacity;
+    // The callers' sizes are at most MAX_INPUT, which fits in memory.
+    let size = usize::try_from(size).map_err(|_| io::Error::other("file too large to read"))?;
+    let mut data = Vec::with_capacity(size.saturating_add(1));
+    while data.len() <= size {
+        match rustix::io::read(file, spare_capacity(&mut data)) {
+            Ok(0) => break,
+            Ok(_) if data.len() == size => break,
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(data)
+}
+
+#[cfg(not(unix))]
+fn read_whole(mut file: &File, size: u64) -> io::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    file.take(size.saturating_add(1)).read_to_end(&mut data)?;
+    Ok(data)
 }
 
 /// Feeds the regular file at `path` (links followed) a block at a time through `consume`, into a state
