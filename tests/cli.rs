@@ -567,6 +567,96 @@ fn the_default_output_lists_problems_only_then_a_summary() {
     assert_eq!(output.status.code(), Some(1));
 }
 
+/// A directory of `count` legacy caches named `fNNN.pyc`, written in scrambled order, every seventh
+/// cut short; returns it and the names in the order the walk must give them (sorted by name).
+fn many_caches(count: usize) -> (tempfile::TempDir, Vec<String>) {
+    let dir = support::tempdir();
+    let source = dir.path().join("m.py");
+    write(&source, "x = 1\n");
+    let written = compile(&[(&source, "", 0, "TIMESTAMP")]);
+    let whole = fs::read(&written[0]).unwrap();
+    fs::remove_dir_all(dir.path().join("__pycache__")).unwrap();
+    fs::remove_file(&source).unwrap();
+    for i in (0..count).map(|i| (i * 37) % count) {
+        let data = if i % 7 == 0 {
+            &whole[..whole.len() - 1]
+        } else {
+            &whole[..]
+        };
+        fs::write(dir.path().join(format!("f{i:03}.pyc")), data).unwrap();
+    }
+    let names = (0..count).map(|i| format!("f{i:03}.pyc")).collect();
+    (dir, names)
+}
+
+#[test]
+fn lines_come_in_walk_order_whatever_the_number_of_threads() {
+    // Many more files than a thread takes at once, so that the threads finish out of order.
+    let (dir, names) = many_caches(300);
+    let root = dir.path().to_str().unwrap();
+    for threads in ["1", "2", "3", "8"] {
+        let output = pyc(&["check", "--json", "-j", threads, root]);
+        let lines = json_lines(&output);
+        let (files, summary) = lines.split_at(lines.len() - 1);
+        let walked: Vec<String> = files
+            .iter()
+            .map(|line| {
+                line["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(walked, names, "-j {threads}");
+        for (line, i) in files.iter().zip(0..) {
+            let expected = if i % 7 == 0 { "truncated" } else { "ok" };
+            assert_eq!(line["status"], expected, "-j {threads}: {line}");
+        }
+        assert_eq!(summary[0]["counts"]["truncated"], 43, "-j {threads}");
+        let output = pyc(&["check", "-j", threads, root]);
+        let text = stdout(&output);
+        let problems: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains(": truncated"))
+            .collect();
+        let expected: Vec<String> = (0..300)
+            .step_by(7)
+            .map(|i| format!("{root}/f{i:03}.pyc: truncated"))
+            .collect();
+        assert_eq!(problems.len(), expected.len(), "-j {threads}: {text}");
+        for (line, start) in problems.iter().zip(&expected) {
+            assert!(
+                line.starts_with(start.as_str()),
+                "-j {threads}: {line} should start {start}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_run_quietly() {
+    use std::io::BufRead;
+    // `pyc check --json DIR | head -n 1`: the closed pipe stops the run with status 1 and no error.
+    let (dir, _) = many_caches(2000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyc"))
+        .args(["check", "--json", "-j", "2", dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("f000.pyc"), "{first}");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
+
 #[test]
 fn exit_status_is_two_for_usage_errors() {
     for args in [

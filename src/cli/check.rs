@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 /// A bar on stderr that appears only when stderr is a terminal and the run has lasted a second.
@@ -41,8 +41,8 @@ impl Progress {
         }
     }
 
-    fn tick(&mut self) {
-        self.bar.inc(1);
+    fn tick(&mut self, files: u64) {
+        self.bar.inc(files);
         if self.enabled && !self.shown && self.start.elapsed() > Duration::from_secs(1) {
             self.shown = true;
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
@@ -104,8 +104,39 @@ pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
     Ok(exit(summary.problems() > 0))
 }
 
-/// Files a worker takes at once: few enough that problems still show while a long run goes on.
+/// Files a thread takes from the walk at once: few enough that problems still show while a long run
+/// goes on, enough that the threads seldom meet at the walk.
 const BATCH: usize = 32;
+
+/// The walk, handed out a batch at a time to whichever thread asks next, each batch numbered in walk
+/// order.
+struct Batches {
+    walk: Mutex<(Walk, usize)>,
+    bar: ProgressBar,
+    /// Set when printing fails (a closed pipe): no more batches are handed out.
+    stop: AtomicBool,
+}
+
+impl Batches {
+    /// The next batch and its number, unless the walk is over or the run stops.
+    fn next(&self) -> Option<(usize, Vec<Found>)> {
+        if self.stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        // A thread that panicked holding the walk has ended the run.
+        let mut walk = self.walk.lock().ok()?;
+        let (files, number) = &mut *walk;
+        let batch: Vec<Found> = files.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            return None;
+        }
+        let taken = *number;
+        *number += 1;
+        drop(walk);
+        self.bar.inc_length(batch.len() as u64);
+        Some((taken, batch))
+    }
+}
 
 /// Runs `work` over every file `walk` finds, on `threads` threads, and has `line` write each result's
 /// line (nothing, for a result that has none) in walk order, as soon as every earlier one is out: the
@@ -119,90 +150,82 @@ pub fn pipeline<R: Send>(
     mut line: impl FnMut(&R, &mut String) -> fmt::Result,
 ) -> io::Result<()> {
     let mut progress = Progress::new();
-    // The walk runs on its own thread and feeds the workers; each result keeps the file's place in
-    // the walk, and this thread prints each as soon as every earlier one is printed.
-    let (found_tx, found_rx) = mpsc::sync_channel::<(usize, Vec<Found>)>(threads * 4);
-    let found_rx = std::sync::Mutex::new(found_rx);
-    // Set when printing fails (a closed pipe): the walk stops at its next file, the workers drop
-    // what is queued, and the run ends with the error.
-    let stop = AtomicBool::new(false);
-    let stop = &stop;
-    let work = &work;
+    let batches = Batches {
+        walk: Mutex::new((walk, 0)),
+        bar: progress.bar.clone(),
+        stop: AtomicBool::new(false),
+    };
+    let (batches, work) = (&batches, &work);
+    let checked = |batch: Vec<Found>| -> Vec<R> { batch.into_iter().map(work).collect() };
     let result = std::thread::scope(|scope| -> io::Result<()> {
-        let (result_tx, result_rx) = mpsc::channel::<Result<Vec<(usize, R)>, u64>>();
-        let walk_tx = result_tx.clone();
-        scope.spawn(move || {
-            // Files go to the workers, and their count to the bar, in batches: a message per file
-            // cost more than checking it (three thread handoffs a file at -j1).
-            let (mut place, mut batch) = (0, Vec::with_capacity(BATCH));
-            for item in walk {
-                if stop.load(Ordering::Relaxed) {
-                    return;
-                }
-                batch.push(item);
-                if batch.len() == BATCH {
-                    let _ = walk_tx.send(Err(BATCH as u64));
-                    // The receivers live until the walk ends.
-                    let _ = found_tx.send((place, std::mem::take(&mut batch)));
-                    place += BATCH;
-                }
-            }
-            let _ = walk_tx.send(Err(batch.len() as u64));
-            let _ = found_tx.send((place, batch));
-        });
-        for _ in 0..threads {
-            let result_tx = result_tx.clone();
-            let found_rx = &found_rx;
+        // Every thread takes batches from the walk; this one (the only one that may write to
+        // stdout) checks its own and prints every batch once those before it are out. With one
+        // thread, nothing waits on anything.
+        let (done_tx, done_rx) = mpsc::channel::<(usize, Vec<R>)>();
+        for _ in 1..threads {
+            let done_tx = done_tx.clone();
             scope.spawn(move || {
-                loop {
-                    let next = found_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((first, batch))) = next else {
-                        return;
-                    };
-                    if stop.load(Ordering::Relaxed) {
-                        continue;
-                    }
-                    let results = batch.into_iter().enumerate();
-                    let results = results.map(|(i, found)| (first + i, work(found))).collect();
-                    if result_tx.send(Ok(results)).is_err() {
+                while let Some((number, batch)) = batches.next() {
+                    if done_tx.send((number, checked(batch))).is_err() {
                         return;
                     }
                 }
             });
         }
-        drop(result_tx);
-        let mut pending = BTreeMap::new();
-        let mut next = 0;
-        let mut failed = None;
-        let mut text = String::new();
-        for message in result_rx {
-            match message {
-                _ if failed.is_some() => {}
-                Err(found) => progress.bar.inc_length(found),
-                Ok(results) => {
-                    for (place, result) in results {
-                        progress.tick();
-                        pending.insert(place, result);
-                    }
-                    while let Some(result) = pending.remove(&next) {
-                        next += 1;
-                        text.clear();
-                        let printed = line(&result, &mut text)
-                            .map_err(|_| io::Error::other("formatting failed"))
-                            .and_then(|()| print_line(out, &progress, &text));
-                        if let Err(error) = printed {
-                            stop.store(true, Ordering::Relaxed);
-                            failed = Some(error);
-                            break;
-                        }
-                    }
-                }
-            }
+        drop(done_tx);
+        let mut printer = Printer {
+            pending: BTreeMap::new(),
+            next: 0,
+            text: String::new(),
+        };
+        let mut print = |printer: &mut Printer<R>| {
+            printer
+                .print(out, &mut progress, &mut line)
+                .inspect_err(|_| {
+                    batches.stop.store(true, Ordering::Relaxed);
+                })
+        };
+        while let Some((number, batch)) = batches.next() {
+            printer.pending.insert(number, checked(batch));
+            printer.pending.extend(done_rx.try_iter());
+            print(&mut printer)?;
         }
-        failed.map_or(Ok(()), Err)
+        for (number, results) in done_rx {
+            printer.pending.insert(number, results);
+            print(&mut printer)?;
+        }
+        Ok(())
     });
     progress.bar.finish_and_clear();
     result
+}
+
+/// The batches checked but not yet printed, by number, and the number of the next to print.
+struct Printer<R> {
+    pending: BTreeMap<usize, Vec<R>>,
+    next: usize,
+    text: String,
+}
+
+impl<R> Printer<R> {
+    /// Prints every batch whose turn has come.
+    fn print(
+        &mut self,
+        out: &mut Out,
+        progress: &mut Progress,
+        line: &mut impl FnMut(&R, &mut String) -> fmt::Result,
+    ) -> io::Result<()> {
+        while let Some(results) = self.pending.remove(&self.next) {
+            self.next += 1;
+            progress.tick(results.len() as u64);
+            for result in &results {
+                self.text.clear();
+                line(result, &mut self.text).map_err(|_| io::Error::other("formatting failed"))?;
+                print_line(out, progress, &self.text)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One line, unless it is empty, above the bar when the bar is shown.
