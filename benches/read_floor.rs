@@ -26,8 +26,9 @@ fn main() {
         println!("read_floor: no DIR given, nothing to read (see benches/check_vs_python.sh)");
         return;
     };
+    // Sorted by name as `pyc check` sorts, comparing siblings' whole paths (see src/tools/walk.rs).
     let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
+        .sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()))
         .into_iter()
         .filter_map(Result::ok)
         .filter(|entry| {

@@ -105,7 +105,7 @@ impl Iterator for Walk {
                 Ok(metadata) if metadata.is_dir() => {
                     let walker = walkdir::WalkDir::new(&path)
                         .follow_links(self.follow)
-                        .sort_by_file_name()
+                        .sort_by(by_name)
                         .into_iter();
                     self.current = Some((walker, path));
                 }
@@ -117,6 +117,14 @@ impl Iterator for Walk {
             }
         }
     }
+}
+
+/// The walk's order within a directory: by name, byte by byte. Siblings' paths are their directory's
+/// path joined to their names, so comparing whole paths compares names, without finding each path's
+/// last component at every comparison (walkdir's `sort_by_file_name` does, which took more
+/// instructions than the rest of the walk).
+fn by_name(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> core::cmp::Ordering {
+    a.path().as_os_str().cmp(b.path().as_os_str())
 }
 
 /// True the first time a file (by device and inode) is met.
