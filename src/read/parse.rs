@@ -93,8 +93,13 @@ impl Options {
     /// Checks a `.pyc` file as [`Options::parse_pyc`] does, keeping nothing.
     pub fn validate_pyc(&self, data: &[u8]) -> Result<Header, Error> {
         let header = header::parse(data, self.python)?;
-        self.validate_body(data, &header, &mut Discard)?;
+        self.validate_parsed(data, &header)?;
         Ok(header)
+    }
+
+    /// [`Options::validate_pyc`] of a file whose header `header::parse` has already read.
+    pub(crate) fn validate_parsed(&self, data: &[u8], header: &Header) -> Result<(), Error> {
+        self.validate_body(data, header, &mut Discard)
     }
 
     /// Decodes the body of the `.pyc` file whose header is `header` into `sink`, as

@@ -799,7 +799,7 @@ impl Checker {
             // The parse fails exactly where validating would (the fuzz targets hold them to it).
             deep_check(data)
         } else {
-            Options::new().validate_pyc(data).map(drop)
+            Options::new().validate_parsed(data, &header)
         };
         if let Err(error) = validated {
             report.problem = Some(Problem::Decode(error));

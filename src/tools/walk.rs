@@ -33,12 +33,19 @@ pub enum Found {
     },
 }
 
-/// True for the names the walk takes: `*.pyc` and `*.pyo`.
+/// True for the names the walk takes: `*.pyc` and `*.pyo`, a name longer than its suffix (as
+/// `Path::extension` reads a walked path, without parsing the path into components for every entry of
+/// every directory).
 pub fn is_cache_file(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("pyc" | "pyo")
-    )
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let Some(stem) = bytes.len().checked_sub(4) else {
+        return false;
+    };
+    let (stem, suffix) = bytes.split_at(stem);
+    let named = stem
+        .last()
+        .is_some_and(|&byte| !std::path::is_separator(char::from(byte)));
+    named && matches!(suffix, b".pyc" | b".pyo")
 }
 
 /// The walk over `paths` (see the module documentation), as an iterator.
@@ -141,5 +148,45 @@ fn first_visit(seen: &mut HashSet<(u64, u64)>, path: &Path) -> bool {
     {
         let _ = (seen, path);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_file_is_what_path_extension_calls_pyc_or_pyo() {
+        let names = [
+            "m.pyc",
+            "m.pyo",
+            "m.cpython-311.opt-1.pyc",
+            ".pyc",
+            ".pyo",
+            "..pyc",
+            "a..pyc",
+            "m.PYC",
+            "m.pyc.bak",
+            "m.py",
+            "pyc",
+            "m.pyd",
+            "dir/m.pyc",
+            "dir/.pyc",
+            "/.pyc",
+            "dir.pyc/m.py",
+            "a/b/..pyc",
+            "ü.pyc",
+            "",
+            "c",
+            "yc",
+        ];
+        for name in names {
+            let path = Path::new(name);
+            let expected = matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("pyc" | "pyo")
+            );
+            assert_eq!(is_cache_file(path), expected, "{name:?}");
+        }
     }
 }
