@@ -184,7 +184,8 @@ impl<I: Copy, K: Copy> Stack<I, K> {
     /// one level deeper.
     #[inline(always)]
     pub fn check_nesting(&self, r: &Reader<'_>) -> Result<(), Fault> {
-        if !self.top.is_full() && self.below.len() >= self.max_depth {
+        // The depth first: it is nearly always within the limit, and fullness dispatches on the shape.
+        if self.below.len() >= self.max_depth && !self.top.is_full() {
             return Err(depth_fault(self.max_depth, r.pos()));
         }
         Ok(())
