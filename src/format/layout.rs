@@ -11,6 +11,13 @@ pub enum FieldKind {
     Int16,
     /// A signed 32-bit integer written inline (Python 2.3 and later).
     Int32,
+    /// An unsigned 8-bit integer written inline (GraalPy's bytecode version).
+    UInt8,
+    /// An unsigned 16-bit integer written inline (RustPython's flags).
+    UInt16,
+    /// An unsigned 32-bit integer written inline (RustPython's counts and line numbers). It is kept as
+    /// its bit pattern in an `i32`, so a value above `i32::MAX` reads as negative.
+    UInt32,
     /// A bytes object (`co_code`, line tables, `co_localspluskinds`); Python 2 `str` qualifies.
     Bytes,
     /// A string: `str` in Python 3, byte `str` in Python 1 and 2.
@@ -23,13 +30,6 @@ pub enum FieldKind {
     Sequence,
     /// Python 1.0's `co_names`: a list or a tuple of strings.
     SequenceOfNames,
-    /// An unsigned 8-bit integer written inline (GraalPy's bytecode version).
-    UInt8,
-    /// An unsigned 16-bit integer written inline (RustPython's flags).
-    UInt16,
-    /// An unsigned 32-bit integer written inline (RustPython's counts and line numbers). It is kept as
-    /// its bit pattern in an `i32`, so a value above `i32::MAX` reads as negative.
-    UInt32,
     /// A dict (GraalPy's sparse tables: index to a tuple of ints).
     Dict,
 }

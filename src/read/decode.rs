@@ -11,7 +11,7 @@ use super::stack::{Frame, NO_SLOT, Shape, Stack, UNCOUNTED};
 use crate::base::error::{ErrorKind, Fault};
 use crate::base::reader::Reader;
 use crate::base::{number, text};
-use crate::format::layout::{CodeLayout, FieldKind, MAX_INTS};
+use crate::format::layout::{CodeLayout, Field, FieldKind, MAX_INTS};
 use crate::format::magic::{Dialect, Python};
 use crate::format::tag;
 
@@ -63,6 +63,8 @@ struct Decoder<'s, S: Sink> {
     layout: CodeLayout,
     /// The layout's object fields: the item slots of each code object.
     code_slots: u32,
+    /// The layout's fields, looked up once rather than for every code object.
+    fields: &'static [Field],
     dialect: Dialect,
     sink: &'s mut S,
     stack: Stack<S::Id, Word>,
@@ -89,6 +91,7 @@ pub(crate) fn decode<S: Sink>(
     let mut decoder = Decoder {
         layout: cfg.layout,
         code_slots: cfg.layout.object_count(),
+        fields: cfg.layout.fields(),
         dialect: cfg.python.dialect(),
         sink,
         stack: Stack::new(root, cfg.max_depth),
@@ -470,7 +473,11 @@ impl<S: Sink> Decoder<'_, S> {
             total
         };
         frame.slot = slot;
-        frame.fields = layout.fields();
+        frame.fields = if layout == self.layout {
+            self.fields
+        } else {
+            layout.fields()
+        };
         self.stack.open(frame);
         let full = match shape {
             Shape::Sized => total == 0,
