@@ -517,15 +517,22 @@ impl<S: Sink> Decoder<'_, S> {
     /// Gives the innermost code object its next field, `done`, if it fits.
     #[inline(always)]
     fn accept_field(&mut self, done: Done<S::Id>) -> Result<(), Fault> {
-        let frame = self.stack.top_mut();
-        if let Some(field) = frame.next_field() {
-            if !fits(field.kind, done.class) {
+        let kind = self.stack.top().next_field().map(|field| field.kind);
+        self.accept_as(kind, done)
+    }
+
+    /// [`Decoder::accept_field`] when the next field's kind is known.
+    #[inline(always)]
+    fn accept_as(&mut self, kind: Option<FieldKind>, done: Done<S::Id>) -> Result<(), Fault> {
+        if let Some(kind) = kind {
+            if !fits(kind, done.class) {
                 let kind = ErrorKind::WrongFieldType {
-                    expected: field.kind.expected(),
+                    expected: kind.expected(),
                 };
                 return Err(Fault::new(kind, done.start as usize, "code field"));
             }
         }
+        let frame = self.stack.top_mut();
         self.sink.item(frame.mark, frame.count, done.id);
         frame.field += 1;
         frame.count += 1;
@@ -545,7 +552,7 @@ impl<S: Sink> Decoder<'_, S> {
     #[inline(always)]
     fn code_fields_in(&mut self, r: &mut Reader<'_>) -> Result<bool, Fault> {
         loop {
-            match self.stack.top().next_field() {
+            let kind = match self.stack.top().next_field() {
                 None => return Ok(true),
                 Some(next) if next.kind.is_int() => {
                     let (rest, full) = self.code_ints(r.clone());
@@ -556,12 +563,12 @@ impl<S: Sink> Decoder<'_, S> {
                     continue;
                 }
                 Some(_) if self.dialect.byte_strings => return Ok(false),
-                Some(_) => {}
-            }
+                Some(next) => next.kind,
+            };
             let Some(done) = self.common_leaf(r)? else {
                 return Ok(false);
             };
-            self.accept_field(done)?;
+            self.accept_as(Some(kind), done)?;
         }
     }
 
