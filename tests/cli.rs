@@ -657,6 +657,53 @@ fn a_reader_that_stops_reading_ends_the_run_quietly() {
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
 
+/// The read system calls a process has made so far, from /proc.
+#[cfg(target_os = "linux")]
+fn reads_made(pid: u32) -> u64 {
+    let io = fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    let line = io.lines().find(|line| line.starts_with("syscr:")).unwrap();
+    line["syscr:".len()..].trim().parse().unwrap()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_reader_that_pauses_pauses_the_checking() {
+    use std::io::Read;
+    // `pyc check --json DIR | less`, the pager not reading yet: once the pipe is full, the threads
+    // stop checking (a few batches ahead at most) instead of queueing a report for every file.
+    let (dir, names) = many_caches(5000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyc"))
+        .args(["check", "--json", "-j", "2", dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut last, mut still) = (0, 0);
+    for _ in 0..200 {
+        std::thread::sleep(Duration::from_millis(50));
+        let reads = reads_made(child.id());
+        still = if reads == last { still + 1 } else { 0 };
+        last = reads;
+        if still == 6 {
+            break;
+        }
+    }
+    assert_eq!(
+        still, 6,
+        "pyc check kept reading with nobody reading its output"
+    );
+    // Each file is one read; about 250 lines fill the pipe, and a few batches of 32 wait besides.
+    assert!(last < 2000, "{last} reads with the output unread");
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    assert_eq!(text.lines().count(), names.len() + 1);
+}
+
 #[test]
 fn exit_status_is_two_for_usage_errors() {
     for args in [

@@ -14,8 +14,7 @@ use core::fmt::{self, Write as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 /// A bar on stderr that appears only when stderr is a terminal and the run has lasted a second.
@@ -108,33 +107,118 @@ pub fn run(args: &CheckArgs, out: &mut Out) -> io::Result<u8> {
 /// goes on, enough that the threads seldom meet at the walk.
 const BATCH: usize = 32;
 
+/// How far, in batches a thread, the batches handed out may run ahead of the first not yet printed.
+const AHEAD: usize = 4;
+
 /// The walk, handed out a batch at a time to whichever thread asks next, each batch numbered in walk
-/// order.
+/// order, and never more than `window` batches past the first not yet printed: what waits to be
+/// printed stays a few batches a thread however large the tree, and a reader that stops reading (a
+/// pager, a full pipe) pauses the checking.
 struct Batches {
-    walk: Mutex<(Walk, usize)>,
+    state: Mutex<Handout>,
+    /// Signalled when printing moves on, and when the run stops.
+    moved: Condvar,
+    window: usize,
     bar: ProgressBar,
-    /// Set when printing fails (a closed pipe): no more batches are handed out.
-    stop: AtomicBool,
+}
+
+struct Handout {
+    walk: Walk,
+    /// The number of the next batch to hand out.
+    next: usize,
+    /// The number of the first batch not yet printed.
+    printed: usize,
+    /// Set when printing fails (a closed pipe) or a thread panicked: nothing more is handed out.
+    stop: bool,
+}
+
+/// What [`Batches::try_take`] gives.
+enum Taken {
+    Batch(usize, Vec<Found>),
+    /// The next batch would be too far ahead of printing.
+    Ahead,
+    /// The walk is over, or the run stopped.
+    Done,
 }
 
 impl Batches {
-    /// The next batch and its number, unless the walk is over or the run stops.
-    fn next(&self) -> Option<(usize, Vec<Found>)> {
-        if self.stop.load(Ordering::Relaxed) {
-            return None;
+    fn new(walk: Walk, threads: usize, bar: ProgressBar) -> Batches {
+        let state = Handout {
+            walk,
+            next: 0,
+            printed: 0,
+            stop: false,
+        };
+        Batches {
+            state: Mutex::new(state),
+            moved: Condvar::new(),
+            window: AHEAD * threads,
+            bar,
         }
-        // A thread that panicked holding the walk has ended the run.
-        let mut walk = self.walk.lock().ok()?;
-        let (files, number) = &mut *walk;
-        let batch: Vec<Found> = files.by_ref().take(BATCH).collect();
+    }
+
+    /// The next batch and its number, waiting while it would be too far ahead of printing; `None`
+    /// once the walk is over or the run stops.
+    fn take(&self) -> Option<(usize, Vec<Found>)> {
+        let mut state = self.state.lock().ok()?;
+        while !state.stop && state.next >= state.printed + self.window {
+            state = self.moved.wait(state).ok()?;
+        }
+        match self.hand_out(state) {
+            Taken::Batch(number, batch) => Some((number, batch)),
+            Taken::Ahead | Taken::Done => None,
+        }
+    }
+
+    /// The next batch and its number, or why there is none now, without waiting.
+    fn try_take(&self) -> Taken {
+        match self.state.lock() {
+            Ok(state) if state.next >= state.printed + self.window && !state.stop => Taken::Ahead,
+            Ok(state) => self.hand_out(state),
+            Err(_) => Taken::Done,
+        }
+    }
+
+    fn hand_out(&self, mut state: MutexGuard<'_, Handout>) -> Taken {
+        if state.stop {
+            return Taken::Done;
+        }
+        let batch: Vec<Found> = state.walk.by_ref().take(BATCH).collect();
         if batch.is_empty() {
-            return None;
+            return Taken::Done;
         }
-        let taken = *number;
-        *number += 1;
-        drop(walk);
+        let number = state.next;
+        state.next += 1;
+        drop(state);
         self.bar.inc_length(batch.len() as u64);
-        Some((taken, batch))
+        Taken::Batch(number, batch)
+    }
+
+    /// Every batch before `next` is printed.
+    fn printed(&self, next: usize) {
+        if let Ok(mut state) = self.state.lock() {
+            state.printed = next;
+        }
+        self.moved.notify_all();
+    }
+
+    /// Nothing more is handed out, and the threads that wait are woken to end.
+    fn stop(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.stop = true;
+        }
+        self.moved.notify_all();
+    }
+}
+
+/// Stops the run when the thread that holds it panics, so that no other thread waits for it forever.
+struct StopOnPanic<'b>(&'b Batches);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop();
+        }
     }
 }
 
@@ -150,11 +234,7 @@ pub fn pipeline<R: Send>(
     mut line: impl FnMut(&R, &mut String) -> fmt::Result,
 ) -> io::Result<()> {
     let mut progress = Progress::new();
-    let batches = Batches {
-        walk: Mutex::new((walk, 0)),
-        bar: progress.bar.clone(),
-        stop: AtomicBool::new(false),
-    };
+    let batches = Batches::new(walk, threads, progress.bar.clone());
     let (batches, work) = (&batches, &work);
     let checked = |batch: Vec<Found>| -> Vec<R> { batch.into_iter().map(work).collect() };
     let result = std::thread::scope(|scope| -> io::Result<()> {
@@ -165,7 +245,8 @@ pub fn pipeline<R: Send>(
         for _ in 1..threads {
             let done_tx = done_tx.clone();
             scope.spawn(move || {
-                while let Some((number, batch)) = batches.next() {
+                let _stop = StopOnPanic(batches);
+                while let Some((number, batch)) = batches.take() {
                     if done_tx.send((number, checked(batch))).is_err() {
                         return;
                     }
@@ -173,21 +254,36 @@ pub fn pipeline<R: Send>(
             });
         }
         drop(done_tx);
+        let _stop = StopOnPanic(batches);
         let mut printer = Printer {
             pending: BTreeMap::new(),
             next: 0,
             text: String::new(),
         };
         let mut print = |printer: &mut Printer<R>| {
-            printer
-                .print(out, &mut progress, &mut line)
-                .inspect_err(|_| {
-                    batches.stop.store(true, Ordering::Relaxed);
-                })
+            let printed = printer.print(out, &mut progress, &mut line);
+            match printed {
+                Ok(()) => batches.printed(printer.next),
+                Err(_) => batches.stop(),
+            }
+            printed
         };
-        while let Some((number, batch)) = batches.next() {
-            printer.pending.insert(number, checked(batch));
-            printer.pending.extend(done_rx.try_iter());
+        loop {
+            match batches.try_take() {
+                Taken::Batch(number, batch) => {
+                    printer.pending.insert(number, checked(batch));
+                    printer.pending.extend(done_rx.try_iter());
+                }
+                // The batch to print next is with another thread (a slow file): wait for it.
+                Taken::Ahead => match done_rx.recv() {
+                    Ok((number, results)) => {
+                        printer.pending.insert(number, results);
+                    }
+                    // The others are gone: only a panic, which stopped the run, ends them early.
+                    Err(_) => break,
+                },
+                Taken::Done => break,
+            }
             print(&mut printer)?;
         }
         for (number, results) in done_rx {
