@@ -130,6 +130,8 @@ struct Handout {
     printed: usize,
     /// Set when printing fails (a closed pipe) or a thread panicked: nothing more is handed out.
     stop: bool,
+    /// How many threads wait for printing to move on: only then is there anyone to wake.
+    waiting: usize,
 }
 
 /// What [`Batches::try_take`] gives.
@@ -148,6 +150,7 @@ impl Batches {
             next: 0,
             printed: 0,
             stop: false,
+            waiting: 0,
         };
         Batches {
             state: Mutex::new(state),
@@ -162,7 +165,9 @@ impl Batches {
     fn take(&self) -> Option<(usize, Vec<Found>)> {
         let mut state = self.state.lock().ok()?;
         while !state.stop && state.next >= state.printed + self.window {
+            state.waiting += 1;
             state = self.moved.wait(state).ok()?;
+            state.waiting -= 1;
         }
         match self.hand_out(state) {
             Taken::Batch(number, batch) => Some((number, batch)),
@@ -196,18 +201,26 @@ impl Batches {
 
     /// Every batch before `next` is printed.
     fn printed(&self, next: usize) {
-        if let Ok(mut state) = self.state.lock() {
-            state.printed = next;
-        }
-        self.moved.notify_all();
+        self.update(|state| state.printed = next);
     }
 
     /// Nothing more is handed out, and the threads that wait are woken to end.
     fn stop(&self) {
-        if let Ok(mut state) = self.state.lock() {
-            state.stop = true;
+        self.update(|state| state.stop = true);
+    }
+
+    /// Changes the state, and wakes the threads that wait, if any (a wake is a system call).
+    fn update(&self, change: impl FnOnce(&mut Handout)) {
+        match self.state.lock() {
+            Ok(mut state) => {
+                change(&mut state);
+                if state.waiting > 0 {
+                    self.moved.notify_all();
+                }
+            }
+            // A thread panicked holding the lock: wake everyone, to see it poisoned and end.
+            Err(_) => self.moved.notify_all(),
         }
-        self.moved.notify_all();
     }
 }
 
