@@ -704,6 +704,108 @@ fn a_reader_that_pauses_pauses_the_checking() {
     assert_eq!(text.lines().count(), names.len() + 1);
 }
 
+/// The file names of `--json` lines, in order, relative to `root`.
+fn checked_names(output: &Output, root: &Path) -> Vec<String> {
+    let lines = json_lines(output);
+    lines[..lines.len() - 1]
+        .iter()
+        .map(|line| relative(root, line["path"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn with_links_followed_a_directory_reached_twice_is_walked_once() {
+    // A virtualenv's lib64 -> lib, a directory linking back to its parent (/usr/bin/X11 -> .), and
+    // the same directory named twice: each file once, under the first path that reaches it, and
+    // no loop reported as a problem.
+    let tree = Tree::new();
+    let root = tree.root();
+    std::os::unix::fs::symlink("pkg", root.join("pkg64")).unwrap();
+    std::os::unix::fs::symlink(".", root.join("pkg/__pycache__/again")).unwrap();
+    let pkg = root.join("pkg");
+    let args = ["check", "--json", "--no-source", "-L"];
+    let output = pyc(&[&args[..], &[root.to_str().unwrap(), pkg.to_str().unwrap()]].concat());
+    let names = checked_names(&output, root);
+    assert_eq!(names.len(), 10, "{names:?}");
+    assert!(
+        names.iter().all(|name| name.starts_with("pkg/")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().all(|name| !name.contains("again")),
+        "{names:?}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
+fn hard_links_are_caches_of_their_own_names_even_with_links_followed() {
+    // compileall --hardlink-dupes links the optimization levels' caches when they are the same
+    // bytes, as distributions ship them: three names, one inode, and each name is a cache.
+    let dir = support::tempdir();
+    let source = dir.path().join("m.py");
+    write(&source, "x = 1\n");
+    let compiled = Command::new(support::python3().program)
+        .args([
+            "-m",
+            "compileall",
+            "-q",
+            "-o",
+            "0",
+            "-o",
+            "1",
+            "-o",
+            "2",
+            "--hardlink-dupes",
+        ])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(compiled.success());
+    let cache = dir.path().join("__pycache__");
+    let tag = support::python3().cache_tag;
+    let first = fs::metadata(cache.join(format!("m.{tag}.pyc"))).unwrap();
+    let linked = fs::metadata(cache.join(format!("m.{tag}.opt-2.pyc"))).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        first.ino(),
+        linked.ino(),
+        "compileall did not link the duplicates"
+    );
+    // A fourth name for the same inode, whose tag says another interpreter: a problem of its own.
+    fs::hard_link(
+        cache.join(format!("m.{tag}.pyc")),
+        cache.join("m.cpython-38.pyc"),
+    )
+    .unwrap();
+    for follow in [&[][..], &["-L"][..]] {
+        let root = dir.path().to_str().unwrap();
+        let output = pyc(&[&["check", "--json"][..], follow, &[root]].concat());
+        let lines = json_lines(&output);
+        let statuses: Vec<(String, String)> = lines[..lines.len() - 1]
+            .iter()
+            .map(|line| {
+                let name = relative(dir.path(), line["path"].as_str().unwrap());
+                (name, line["status"].as_str().unwrap().to_string())
+            })
+            .collect();
+        let expected = [
+            ("__pycache__/m.cpython-38.pyc".to_string(), "tag-mismatch"),
+            (format!("__pycache__/m.{tag}.opt-1.pyc"), "ok"),
+            (format!("__pycache__/m.{tag}.opt-2.pyc"), "ok"),
+            (format!("__pycache__/m.{tag}.pyc"), "ok"),
+        ];
+        // In the walk's order: by name, byte by byte.
+        let mut expected: Vec<(String, String)> = expected
+            .into_iter()
+            .map(|(name, status)| (name, status.to_string()))
+            .collect();
+        expected.sort();
+        assert_eq!(statuses, expected, "{follow:?}");
+        assert_eq!(output.status.code(), Some(1), "{follow:?}");
+    }
+}
+
 #[test]
 fn exit_status_is_two_for_usage_errors() {
     for args in [

@@ -136,7 +136,8 @@ pub struct CheckArgs {
     /// agree (opcodes defined, arguments in range, jumps onto instructions, tables inside the code).
     #[arg(long)]
     pub deep: bool,
-    /// Follow symbolic links while walking directories.
+    /// Follow symbolic links while walking directories; a directory reached twice (lib64 -> lib) is
+    /// walked once.
     #[arg(short = 'L', long)]
     pub follow: bool,
     /// Check with this many threads [default: one per core; at most four per core].

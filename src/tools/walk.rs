@@ -3,7 +3,9 @@
 //!
 //! Files named by the caller are taken whatever their name; directories are walked, sorted by name (so
 //! runs agree), for `*.pyc` and `*.pyo` files. Symbolic links are not followed unless asked; when they
-//! are, a file reached twice (a `lib64` link to `lib`) is handed out once. Anything named like a cache
+//! are, a directory reached twice (a `lib64` link to `lib`, a link back to an ancestor) is walked once.
+//! Files are never merged by inode: hard links (`compileall --hardlink-dupes` makes them between
+//! optimization levels) are caches of their own, judged by their own names. Anything named like a cache
 //! that is not a directory or an unfollowed link is handed out, FIFOs and devices included: the checks
 //! open nothing that blocks, and report what is not a regular file.
 
@@ -54,7 +56,7 @@ pub struct Walk {
     /// The directory being walked, and where it was given.
     current: Option<(walkdir::IntoIter, PathBuf)>,
     follow: bool,
-    /// The files met (device, inode), when links are followed.
+    /// The directories walked (device, inode), when links are followed.
     seen: HashSet<(u64, u64)>,
 }
 
@@ -72,9 +74,12 @@ impl Walk {
     /// The next file or failure of the directory being walked, if it has one left.
     fn next_in_directory(&mut self) -> Option<Found> {
         let (walker, root) = self.current.as_mut()?;
-        for entry in walker.by_ref() {
+        while let Some(entry) = walker.next() {
             let entry = match entry {
                 Ok(entry) => entry,
+                // A link back to a directory being walked: walked already, as any directory reached
+                // twice.
+                Err(error) if error.loop_ancestor().is_some() => continue,
                 Err(error) => {
                     let path = error.path().unwrap_or(root).to_path_buf();
                     let error = error
@@ -85,10 +90,13 @@ impl Walk {
                 }
             };
             let kind = entry.file_type();
-            if kind.is_dir() || kind.is_symlink() || !is_cache_file(entry.path()) {
+            if kind.is_dir() {
+                if self.follow && !first_visit(&mut self.seen, entry.path()) {
+                    walker.skip_current_dir();
+                }
                 continue;
             }
-            if self.follow && !first_visit(&mut self.seen, entry.path()) {
+            if kind.is_symlink() || !is_cache_file(entry.path()) {
                 continue;
             }
             let path = entry.into_path();
@@ -134,7 +142,7 @@ fn by_name(a: &walkdir::DirEntry, b: &walkdir::DirEntry) -> core::cmp::Ordering 
     a.path().as_os_str().cmp(b.path().as_os_str())
 }
 
-/// True the first time a file (by device and inode) is met.
+/// True the first time a directory (by device and inode) is met.
 fn first_visit(seen: &mut HashSet<(u64, u64)>, path: &Path) -> bool {
     #[cfg(unix)]
     {
