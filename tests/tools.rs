@@ -317,9 +317,12 @@ fn no_command_waits_on_a_fifo_named_or_found() {
     fs::create_dir_all(&tree).unwrap();
     fifo(&tree.join("f.cpython-311.pyc"));
     std::os::unix::fs::symlink("/dev/zero", tree.join("z.cpython-311.pyc")).unwrap();
+    // A socket, which no open reaches (ENXIO): still told for what it is.
+    let _socket = std::os::unix::net::UnixListener::bind(tree.join("s.cpython-311.pyc")).unwrap();
     let output = pyc(&[&"check", &"--json", &dir.path().join("tree")]);
     let lines = text(&output.stdout);
     assert!(lines.contains("not a regular file (a FIFO)"), "{lines}");
+    assert!(lines.contains("not a regular file (a socket)"), "{lines}");
     assert!(!lines.contains("z.cpython-311"), "{lines}");
     let checker = pycmarshal::tools::check::Checker::new().follow_links(false);
     let report = checker.check_path(&tree.join("z.cpython-311.pyc"));

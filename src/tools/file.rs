@@ -125,10 +125,27 @@ pub fn open_regular(path: &Path, follow: bool) -> Result<(File, Metadata), FileE
         options.custom_flags((OFlags::NONBLOCK | nofollow).bits() as i32);
     }
     let file = options.open(path).map_err(|error| {
-        // ELOOP is what a link at the last component gives under O_NOFOLLOW.
         #[cfg(unix)]
-        if error.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) && !follow {
-            return FileError::NotRegular("a symbolic link, which is not followed");
+        {
+            use rustix::io::Errno;
+            // ELOOP is what a link at the last component gives under O_NOFOLLOW.
+            if error.raw_os_error() == Some(Errno::LOOP.raw_os_error()) && !follow {
+                return FileError::NotRegular("a symbolic link, which is not followed");
+            }
+            // ENXIO is what a socket gives, which no open reaches: say what it is.
+            if error.raw_os_error() == Some(Errno::NXIO.raw_os_error()) {
+                let metadata = if follow {
+                    fs::metadata(path)
+                } else {
+                    fs::symlink_metadata(path)
+                };
+                match metadata {
+                    Ok(metadata) if !metadata.is_file() => {
+                        return FileError::NotRegular(kind_of(&metadata));
+                    }
+                    _ => {}
+                }
+            }
         }
         FileError::Io(error)
     })?;
