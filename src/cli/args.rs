@@ -36,8 +36,9 @@ Each file gets one status, decided in this order:
                the SipHash of its bytes for checked-hash pycs, differ from the header's)
 Files that pass all of these are ok. A file that cannot be read, or is not a regular file (a FIFO, a
 device, a socket, a link put at its name once the walk listed it), is unreadable; one that a writer
-changed every time it was read is changing. Symbolic links met while walking are skipped unless -L. Unchecked-hash pycs are ok whatever their source says, and a legacy NAME.pyc without a
-NAME.py beside it is ok (importlib loads it as sourceless).
+changed every time it was read is changing. Symbolic links met while walking are skipped unless -L.
+Unchecked-hash pycs are ok whatever their source says, and a legacy NAME.pyc without a NAME.py beside
+it is ok (importlib loads it as sourceless).
 
 Prints one line per problem and a summary; with --json, one JSON object per file and a summary object.";
 
