@@ -807,6 +807,35 @@ fn hard_links_are_caches_of_their_own_names_even_with_links_followed() {
 }
 
 #[test]
+fn a_name_cannot_forge_lines_or_drive_the_terminal() {
+    // A hostile tree names a cut file so that its problem line would read as an ok line and a
+    // problem; another carries a terminal escape. Text lines show both names escaped, one line each;
+    // JSON lines escape them as JSON does.
+    let dir = support::tempdir();
+    let forged = "a\nx.pyc: ok\nb.pyc";
+    let escape = "e\u{1b}[2J.pyc";
+    for name in [forged, escape] {
+        fs::write(dir.path().join(name), b"abc").unwrap();
+    }
+    let root = dir.path().to_str().unwrap();
+    let text = stdout(&pyc(&["check", root]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with(&format!("{root}/a\\nx.pyc: ok\\nb.pyc: truncated")),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{root}/e\\u{{1b}}[2J.pyc: truncated")),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "{text}");
+    let output = pyc(&["check", "--json", root]);
+    let names = checked_names(&output, dir.path());
+    assert_eq!(names, [forged, escape]);
+}
+
+#[test]
 fn exit_status_is_two_for_usage_errors() {
     for args in [
         &[][..],

@@ -344,7 +344,7 @@ fn print_line(out: &mut Out, progress: &Progress, text: &str) -> io::Result<()> 
     }
     let print = |out: &mut Out| {
         out.text(|out| {
-            out.write_str(text)?;
+            write_escaped(out, text)?;
             out.write_char('\n')
         })
     };
@@ -355,4 +355,21 @@ fn print_line(out: &mut Out, progress: &Progress, text: &str) -> io::Result<()> 
     progress
         .bar
         .suspend(|| print(out).and_then(|()| out.flush()))
+}
+
+/// `text` with its control characters escaped as Rust writes them (`\n`, `\u{1b}`): a file's name may
+/// hold a newline or a terminal escape, and must neither forge a line of the output (`x.pyc: ok`)
+/// nor drive the terminal. JSON lines have none left to escape.
+fn write_escaped(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
+    if !text.chars().any(char::is_control) {
+        return out.write_str(text);
+    }
+    for c in text.chars() {
+        if c.is_control() {
+            write!(out, "{}", c.escape_debug())?;
+        } else {
+            out.write_char(c)?;
+        }
+    }
+    Ok(())
 }
