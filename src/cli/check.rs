@@ -188,7 +188,10 @@ impl Batches {
         if state.stop {
             return Taken::Done;
         }
-        let batch: Vec<Found> = state.walk.by_ref().take(BATCH).collect();
+        // The first batches are small (1, 2, 4, 8, 16 files), so that a handful of heavy files
+        // still spreads over the threads.
+        let size = BATCH.min(1 << state.next.min(5));
+        let batch: Vec<Found> = state.walk.by_ref().take(size).collect();
         if batch.is_empty() {
             return Taken::Done;
         }
