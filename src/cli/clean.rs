@@ -1,12 +1,13 @@
-//! `pyc clean`: `pyc check`'s walk and threads, with `pycmarshal::tools::clean` deciding and removing.
+//! `pyc clean`: `pyc check`'s walk and pipeline, with `pycmarshal::tools::clean` deciding and removing.
 
 // The library is `no_std`; the command is not.
 use std::eprintln;
 use std::prelude::rust_2024::*;
 
 use super::args::CleanArgs;
-use super::check::{checker, pipeline, threads};
+use super::check::checker;
 use super::output::{Out, exit};
+use super::pipeline::{pipeline, threads};
 use crate::tools::check::Report;
 use crate::tools::clean::{Action, Cleaned, Cleaner, Tally};
 use crate::tools::walk::{Found, Walk};

@@ -15,6 +15,7 @@ mod args;
 mod check;
 mod clean;
 mod output;
+mod pipeline;
 
 use self::args::{Cli, Command, DisArgs, DumpArgs, InfoArgs, NormalizeArgs};
 use self::output::{Out, exit};
