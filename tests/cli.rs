@@ -746,18 +746,7 @@ fn hard_links_are_caches_of_their_own_names_even_with_links_followed() {
     let source = dir.path().join("m.py");
     write(&source, "x = 1\n");
     let compiled = Command::new(support::python3().program)
-        .args([
-            "-m",
-            "compileall",
-            "-q",
-            "-o",
-            "0",
-            "-o",
-            "1",
-            "-o",
-            "2",
-            "--hardlink-dupes",
-        ])
+        .args("-m compileall -q -o 0 -o 1 -o 2 --hardlink-dupes".split(' '))
         .arg(dir.path())
         .status()
         .unwrap();
@@ -833,6 +822,18 @@ fn a_name_cannot_forge_lines_or_drive_the_terminal() {
     let output = pyc(&["check", "--json", root]);
     let names = checked_names(&output, dir.path());
     assert_eq!(names, [forged, escape]);
+    // The other commands, given such names (a glob in that directory), say them escaped too.
+    let named = dir.path().join(forged);
+    for command in ["info", "dump", "dis"] {
+        let output = pyc(&[command, named.to_str().unwrap()]);
+        let said = format!(
+            "{}{}",
+            stdout(&output),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(said.contains("a\\nx.pyc: ok\\nb.pyc"), "{command}: {said}");
+        assert!(!said.contains("\nx.pyc: ok"), "{command}: {said}");
+    }
 }
 
 #[test]

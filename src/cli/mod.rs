@@ -18,7 +18,7 @@ mod output;
 mod pipeline;
 
 use self::args::{Cli, Command, DisArgs, DumpArgs, InfoArgs, NormalizeArgs};
-use self::output::{Out, exit};
+use self::output::{Out, Shown, exit};
 use crate::read::header;
 use crate::tools::check::parse_contents;
 use crate::tools::file::{self, FileError, HEAD};
@@ -103,19 +103,19 @@ fn run_info(args: &InfoArgs, out: &mut Out) -> io::Result<u8> {
                 }
                 shown += 1;
                 out.text(|text| {
-                    writeln!(text, "file:         {}", path.display())?;
+                    writeln!(text, "file:         {}", Shown(path))?;
                     dump::write_header(text, header)
                 })?;
             }
-            Ok(Err(error)) => eprintln!("{}: {error}", path.display()),
-            Err(error) => eprintln!("{}: unreadable: {error}", path.display()),
+            Ok(Err(error)) => eprintln!("{}: {error}", Shown(path)),
+            Err(error) => eprintln!("{}: unreadable: {error}", Shown(path)),
         }
     }
     Ok(exit(problems))
 }
 
 fn run_dump(args: &DumpArgs, out: &mut Out) -> io::Result<u8> {
-    let name = args.file.display();
+    let name = Shown(&args.file);
     let contents = match file::read_pyc(&args.file, true) {
         Ok(contents) if contents.is_whole() => contents,
         Ok(contents) => {
@@ -193,7 +193,7 @@ fn run_dis(args: &DisArgs, out: &mut Out) -> io::Result<u8> {
     for (i, path) in args.files.iter().enumerate() {
         if args.files.len() > 1 && !args.json {
             let gap = if i > 0 { "\n" } else { "" };
-            out.text(|text| write!(text, "{gap}# {}\n\n", path.display()))?;
+            out.text(|text| write!(text, "{gap}# {}\n\n", Shown(path)))?;
         }
         problems |= dis_one(path, args.json, out)? != 0;
     }
@@ -244,7 +244,7 @@ fn dis_one(path: &std::path::Path, json: bool, out: &mut Out) -> io::Result<u8> 
     let error = parse_error.cloned().or(error);
     if let Some(error) = &error {
         out.flush()?;
-        eprintln!("{}: {error}", path.display());
+        eprintln!("{}: {error}", Shown(path));
     }
     Ok(exit(error.is_some()))
 }
@@ -293,8 +293,8 @@ fn show_failed(
         })?;
     }
     match &failure {
-        Failure::File(error) => eprintln!("{}: unreadable: {error}", path.display()),
-        Failure::Decode(error) => eprintln!("{}: {error}", path.display()),
+        Failure::File(error) => eprintln!("{}: unreadable: {error}", Shown(path)),
+        Failure::Decode(error) => eprintln!("{}: {error}", Shown(path)),
     }
     Ok(exit(true))
 }
@@ -306,7 +306,7 @@ fn run_normalize(args: &NormalizeArgs, out: &mut Out) -> io::Result<u8> {
     }
     let mut problems = false;
     for path in &args.files {
-        let name = path.display();
+        let name = Shown(path);
         let contents = match file::read_pyc(path, true) {
             Ok(contents) if contents.is_whole() => contents,
             Ok(contents) => {
@@ -352,13 +352,13 @@ fn run_normalize(args: &NormalizeArgs, out: &mut Out) -> io::Result<u8> {
                 writeln!(
                     text,
                     "{}: normalized ({} -> {} bytes)",
-                    target.display(),
+                    Shown(target),
                     data.len(),
                     normalized.len()
                 )
             })?,
             Err(error) => {
-                eprintln!("{}: cannot write: {error}", target.display());
+                eprintln!("{}: cannot write: {error}", Shown(target));
                 problems = true;
             }
         }

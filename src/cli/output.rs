@@ -6,6 +6,7 @@ use std::prelude::rust_2024::*;
 
 use std::fmt;
 use std::io::{self, BufWriter, StdoutLock, Write};
+use std::path::Path;
 
 /// Standard output.
 pub struct Out {
@@ -58,4 +59,30 @@ impl Out {
 /// Exit status 1 when there were problems, else 0 (2, usage errors, is clap's).
 pub fn exit(problems: bool) -> u8 {
     u8::from(problems)
+}
+
+/// A path as the commands print it, its control characters escaped (see [`write_escaped`]).
+pub struct Shown<'p>(pub &'p Path);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, &self.0.to_string_lossy())
+    }
+}
+
+/// `text` with its control characters escaped as Rust writes them (`\n`, `\u{1b}`): a file's name may
+/// hold a newline or a terminal escape, and must neither forge a line of the output (`x.pyc: ok`)
+/// nor drive the terminal. JSON lines have none left to escape.
+pub fn write_escaped(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
+    if !text.chars().any(char::is_control) {
+        return out.write_str(text);
+    }
+    for c in text.chars() {
+        if c.is_control() {
+            write!(out, "{}", c.escape_debug())?;
+        } else {
+            out.write_char(c)?;
+        }
+    }
+    Ok(())
 }

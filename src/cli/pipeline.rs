@@ -4,7 +4,7 @@
 // The library is `no_std`; the command is not.
 use std::prelude::rust_2024::*;
 
-use super::output::Out;
+use super::output::{Out, write_escaped};
 use crate::tools::walk::{Found, Walk};
 use core::fmt::{self, Write as _};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -289,7 +289,8 @@ impl<R> Printer<R> {
     }
 }
 
-/// One line, unless it is empty, above the bar when the bar is shown.
+/// One line, unless it is empty, above the bar when the bar is shown, its control characters escaped
+/// (the paths in it, the file's and its source's, are names a hostile tree chose).
 fn print_line(out: &mut Out, progress: &Progress, text: &str) -> io::Result<()> {
     if text.is_empty() {
         return Ok(());
@@ -307,21 +308,4 @@ fn print_line(out: &mut Out, progress: &Progress, text: &str) -> io::Result<()> 
     progress
         .bar
         .suspend(|| print(out).and_then(|()| out.flush()))
-}
-
-/// `text` with its control characters escaped as Rust writes them (`\n`, `\u{1b}`): a file's name may
-/// hold a newline or a terminal escape, and must neither forge a line of the output (`x.pyc: ok`)
-/// nor drive the terminal. JSON lines have none left to escape.
-fn write_escaped(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
-    if !text.chars().any(char::is_control) {
-        return out.write_str(text);
-    }
-    for c in text.chars() {
-        if c.is_control() {
-            write!(out, "{}", c.escape_debug())?;
-        } else {
-            out.write_char(c)?;
-        }
-    }
-    Ok(())
 }
