@@ -18,9 +18,14 @@
 //! find every cut tested truncated (checked before timing), so it does all the work that is not optional
 //! for a reader. The step skim (see [`step_skim`]) does the same with an explicit stack of open
 //! containers, as the parser must (it may not recurse), and shows what that costs: on CPython
-//! 3.11-3.13 nothing, it runs 3-8% faster. The goals' ratios are to whichever skim is faster. The
-//! step skim keeping a table (see [`Table`]) writes the least table of the parser's shape as it
-//! steps: the floor of any parse that builds such a table.
+//! 3.11-3.13 nothing, it runs 3-8% faster. The goals' ratios are to whichever skim is faster.
+//!
+//! Three more step skims are floors: each does only part of what the parser or the validator must,
+//! as leanly as this bench knows how, so neither can go faster than its floor.
+//! - **Keeping a table** (see [`Table`]) writes the least table of the parser's shape as it steps.
+//! - **Checking** (see [`Checks`]) checks what no validator may leave out, as CPython refuses it:
+//!   each back-reference against a class byte per flagged object, and the UTF-8 of `str` payloads.
+//! - **Keeping a table, checking** does both, as every parse must.
 //!
 //! The bytes counted are the same on both sides: each file's marshal body, the file less its header
 //! (16 bytes for 3.7+). The Rust side parses the header too, so it does slightly more work than it is
@@ -60,7 +65,7 @@ struct Corpus {
 
 mod support;
 
-use support::skim::{Keep, Nothing, Table, runs, step_skim};
+use support::skim::{Checks, Keep, Nothing, Table, runs, step_skim};
 use support::{compiled_stdlib, pyc_files, pythons};
 
 impl Corpus {
@@ -142,6 +147,16 @@ impl Corpus {
                 Some(body.len()),
                 "file {i}"
             );
+            assert_eq!(
+                step_skim::<Checks>(body, &self.runs),
+                Some(body.len()),
+                "file {i}"
+            );
+            assert_eq!(
+                step_skim::<(Table, Checks)>(body, &self.runs),
+                Some(body.len()),
+                "file {i}"
+            );
             let cuts: Vec<usize> = if rank < 20 {
                 (0..body.len()).collect()
             } else {
@@ -152,6 +167,8 @@ impl Corpus {
                 assert_eq!(Skim::<false>::new(prefix, &self.steps).run(), None);
                 assert_eq!(step_skim::<Nothing>(prefix, &self.runs), None);
                 assert_eq!(step_skim::<Table>(prefix, &self.runs), None);
+                assert_eq!(step_skim::<Checks>(prefix, &self.runs), None);
+                assert_eq!(step_skim::<(Table, Checks)>(prefix, &self.runs), None);
                 let error = pycmarshal::Options::new()
                     .validate_pyc(&data[..header + cut])
                     .unwrap_err();
@@ -614,13 +631,17 @@ fn side_by_side(corpus: &Corpus) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(30);
     let per_block = rounds.div_ceil(BLOCKS).max(1);
-    let readers: [(&str, &dyn Fn()); 5] = [
+    let readers: [(&str, &dyn Fn()); 7] = [
         ("full parse", &|| full_parse(&corpus.files)),
         ("validate", &|| validate(&corpus.files)),
         ("skim", &|| skim_all(corpus)),
         ("step skim", &|| step_skim_all::<Nothing>(corpus)),
         ("step skim keeping a table", &|| {
             step_skim_all::<Table>(corpus)
+        }),
+        ("step skim checking", &|| step_skim_all::<Checks>(corpus)),
+        ("step skim keeping a table, checking", &|| {
+            step_skim_all::<(Table, Checks)>(corpus)
         }),
     ];
     let mut passes = vec![Vec::new(); readers.len()];
@@ -712,12 +733,27 @@ fn side_by_side(corpus: &Corpus) {
     };
     goal("full parse", 0, 1.3);
     goal("validate", 1, 1.15);
-    let table = &rows[4].1;
-    println!(
-        "  the least table of the parser's shape (the step skim keeping one) takes {:.2}x the \
-         skim's time by best CPU time, {:.2}x by median: no parse that builds it goes faster",
-        table.cpu.0 / skim.cpu.0,
-        table.cpu.1 / skim.cpu.1
+    let floor = |at: usize, what: &str| {
+        let s = &rows[at].1;
+        println!(
+            "  {what} takes {:.2}x the skim's time by best CPU time, {:.2}x by median",
+            s.cpu.0 / skim.cpu.0,
+            s.cpu.1 / skim.cpu.1
+        );
+    };
+    floor(
+        4,
+        "the least table of the parser's shape (the step skim keeping one) by itself",
+    );
+    floor(
+        5,
+        "the least checking, which no validator can leave out (the step skim checking references \
+         and text),",
+    );
+    floor(
+        6,
+        "the least table and checking both, which no parse can leave out (the step skim keeping a \
+         table, checking),",
     );
 }
 

@@ -47,8 +47,71 @@ pub trait Keep {
     fn item(&mut self, slot: u32, id: Self::Id);
     /// `id`, flagged, takes the next reference slot.
     fn register(&mut self, id: Self::Id);
+    /// A back-reference to slot `index`: its id, or `None` when no object took that slot. Only called
+    /// when [`Keep::CHECKS`].
+    fn reference(&mut self, byte: u8, offset: usize, index: u32) -> Option<Self::Id> {
+        let _ = index;
+        Some(self.immediate(byte, offset))
+    }
+    /// `None` when a `str` payload (type `u` or `t`) is not UTF-8. Only called when [`Keep::CHECKS`].
+    fn text(&mut self, payload: &[u8]) -> Option<()> {
+        let _ = payload;
+        Some(())
+    }
     /// False when nothing is kept: the skim then counts no item slots.
     const KEEPS: bool = true;
+    /// True when references and text are checked: the skim then reads their index and payload.
+    const CHECKS: bool = false;
+}
+
+/// Both keep what they keep: the step skim keeping a table and checking, as a parse must.
+impl<A: Keep, B: Keep> Keep for (A, B) {
+    type Id = (A::Id, B::Id);
+    const KEEPS: bool = A::KEEPS || B::KEEPS;
+    const CHECKS: bool = A::CHECKS || B::CHECKS;
+    fn new(len: usize) -> Self {
+        (A::new(len), B::new(len))
+    }
+    #[inline(always)]
+    fn immediate(&mut self, byte: u8, offset: usize) -> Self::Id {
+        (
+            self.0.immediate(byte, offset),
+            self.1.immediate(byte, offset),
+        )
+    }
+    #[inline(always)]
+    fn leaf(&mut self, byte: u8, offset: usize, a: u32, b: u32) -> Self::Id {
+        (
+            self.0.leaf(byte, offset, a, b),
+            self.1.leaf(byte, offset, a, b),
+        )
+    }
+    /// The first slot is the first's: only one of the two may keep items.
+    #[inline(always)]
+    fn open(&mut self, byte: u8, offset: usize, n: u32) -> (Self::Id, u32) {
+        let ((a, slot), (b, _)) = (self.0.open(byte, offset, n), self.1.open(byte, offset, n));
+        ((a, b), slot)
+    }
+    #[inline(always)]
+    fn item(&mut self, slot: u32, id: Self::Id) {
+        self.0.item(slot, id.0);
+        self.1.item(slot, id.1);
+    }
+    #[inline(always)]
+    fn register(&mut self, id: Self::Id) {
+        self.0.register(id.0);
+        self.1.register(id.1);
+    }
+    #[inline(always)]
+    fn reference(&mut self, byte: u8, offset: usize, index: u32) -> Option<Self::Id> {
+        let a = self.0.reference(byte, offset, index)?;
+        Some((a, self.1.reference(byte, offset, index)?))
+    }
+    #[inline(always)]
+    fn text(&mut self, payload: &[u8]) -> Option<()> {
+        self.0.text(payload)?;
+        self.1.text(payload)
+    }
 }
 
 /// The step skim keeps nothing.
@@ -118,6 +181,92 @@ impl Keep for Table {
     }
 }
 
+/// The least checking that a validator cannot leave out, as CPython refuses what it checks:
+/// - **back-references** to a slot no object took. A byte per flagged object, its class (string,
+///   bytes, tuple, other), since a code object's fields are checked by class through references too;
+///   each reference looked up. Items gather their classes, so that the lookups are used;
+/// - **UTF-8** of `str` payloads (surrogates allowed, as CPython writes them).
+///
+/// It checks less than the validator (no field types, no slots reserved while their object is read,
+/// no depth, no long digits): a validator could only beat it by checking these more cheaply than this.
+pub struct Checks {
+    classes: Vec<u8>,
+    seen: u8,
+}
+
+/// A type byte's class, for [`Checks`].
+const fn class_of(byte: u8) -> u8 {
+    match byte & 0x7f {
+        b'z' | b'Z' | b'a' | b'A' | b'u' | b't' => 1,
+        b's' => 2,
+        b')' | b'(' => 4,
+        _ => 8,
+    }
+}
+
+impl Keep for Checks {
+    type Id = u8;
+    const KEEPS: bool = false;
+    const CHECKS: bool = true;
+    fn new(len: usize) -> Self {
+        Checks {
+            classes: Vec::with_capacity(len / 64),
+            seen: 0,
+        }
+    }
+    #[inline(always)]
+    fn immediate(&mut self, byte: u8, _: usize) -> u8 {
+        class_of(byte)
+    }
+    #[inline(always)]
+    fn leaf(&mut self, byte: u8, _: usize, _: u32, _: u32) -> u8 {
+        class_of(byte)
+    }
+    #[inline(always)]
+    fn open(&mut self, byte: u8, _: usize, _: u32) -> (u8, u32) {
+        (class_of(byte), 0)
+    }
+    #[inline(always)]
+    fn item(&mut self, _: u32, id: u8) {
+        self.seen |= id;
+    }
+    #[inline(always)]
+    fn register(&mut self, id: u8) {
+        self.classes.push(id);
+    }
+    #[inline(always)]
+    fn reference(&mut self, _: u8, _: usize, index: u32) -> Option<u8> {
+        self.classes.get(index as usize).copied()
+    }
+    #[inline(always)]
+    fn text(&mut self, payload: &[u8]) -> Option<()> {
+        match std::str::from_utf8(payload) {
+            Ok(_) => Some(()),
+            Err(_) => utf8_with_surrogates(payload),
+        }
+    }
+}
+
+/// `Some` if `payload` is UTF-8 once its surrogates (`ED A0-BF xx`, which CPython writes with
+/// `surrogatepass`) are mapped to the code points below them.
+#[cold]
+fn utf8_with_surrogates(payload: &[u8]) -> Option<()> {
+    let mut mapped = payload.to_vec();
+    for i in 1..mapped.len() {
+        if mapped[i - 1] == 0xed && mapped[i] & 0xe0 == 0xa0 {
+            mapped[i] &= !0x20;
+        }
+    }
+    std::str::from_utf8(&mapped).ok().map(drop)
+}
+
+impl Drop for Checks {
+    /// The classes gathered are used, so that no lookup is optimized away.
+    fn drop(&mut self) {
+        std::hint::black_box(self.seen);
+    }
+}
+
 /// The skim with an explicit stack of open containers, as the parser keeps one: step over every object
 /// (its type byte, its length, its payload), count each open container's items down, and step over a
 /// code object's integer fields. It checks nothing but the bounds, and keeps what `K` keeps. Returns
@@ -165,6 +314,10 @@ pub fn step_skim<K: Keep>(body: &[u8], runs: &[(usize, u32)]) -> Option<usize> {
                 top = stack.pop()?;
                 Read::Scalar(id)
             }
+            b'r' if K::CHECKS => {
+                at += 4;
+                Read::Scalar(keep.reference(flagged, start, int(at - 4)?)?)
+            }
             b'r' => {
                 at += 4;
                 Read::Scalar(keep.immediate(flagged, start))
@@ -185,6 +338,13 @@ pub fn step_skim<K: Keep>(body: &[u8], runs: &[(usize, u32)]) -> Option<usize> {
                 let len = *body.get(at)?;
                 at += 1 + usize::from(len);
                 Read::Scalar(leaf(&mut keep, start as u32 + 2, u32::from(len)))
+            }
+            b'u' | b't' if K::CHECKS => {
+                let len = int(at)?;
+                let payload = body.get(at + 4..(at + 4).checked_add(len as usize)?)?;
+                keep.text(payload)?;
+                at += 4 + payload.len();
+                Read::Scalar(leaf(&mut keep, start as u32 + 5, len))
             }
             b's' | b'u' | b'a' | b'A' | b't' => {
                 let len = int(at)?;
