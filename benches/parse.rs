@@ -21,7 +21,8 @@
 //! 3.11-3.13 nothing, it runs 3-8% faster. The goals' ratios are to whichever skim is faster.
 //!
 //! Three more step skims are floors: each does only part of what the parser or the validator must,
-//! as leanly as this bench knows how, so neither can go faster than its floor.
+//! as leanly as this bench knows how. To beat its floor, either would have to do that part more
+//! cheaply than the floor does.
 //! - **Keeping a table** (see [`Table`]) writes the least table of the parser's shape as it steps.
 //! - **Checking** (see [`Checks`]) checks what no validator may leave out, as CPython refuses it:
 //!   each back-reference against a class byte per flagged object, and the UTF-8 of `str` payloads.
