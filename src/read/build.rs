@@ -15,6 +15,9 @@ pub(crate) struct Builder<'a> {
     /// The last layout a code object opened with, and its integer field count: a file's code objects
     /// share one layout, so the count is worked out once.
     int_count: Option<(CodeLayout, u8)>,
+    /// Dicts open: while there are none, a container that closes complete has nothing left to do,
+    /// and its node is not looked at.
+    open_dicts: u32,
 }
 
 impl<'a> Builder<'a> {
@@ -32,6 +35,7 @@ impl<'a> Builder<'a> {
             objects,
             scratch: Vec::with_capacity(64),
             int_count: None,
+            open_dicts: 0,
         }
     }
 
@@ -64,6 +68,90 @@ impl<'a> Builder<'a> {
         });
         id
     }
+
+    /// A dict: its items wait in the scratch until it closes.
+    #[inline(never)]
+    fn open_dict(&mut self, byte: u8, form: Form, offset: u32) -> (ObjectId, u32) {
+        self.open_dicts += 1;
+        let mark = self.scratch.len() as u32;
+        (self.push(byte, form, offset, 0, 0), mark)
+    }
+
+    /// `count` item slots for the container at `offset`, not filled yet; the first one's index.
+    #[inline(always)]
+    fn item_slots(&mut self, offset: u32, count: u32) -> u32 {
+        // The decoders bound the items owed by all open containers by the bytes left, and a code
+        // object's slots by its layout, so these slots stay within a small multiple of the input.
+        let start = self.objects.items.len();
+        // Every item takes a byte at least.
+        let left = self.left(offset);
+        make_room(&mut self.objects.items, count as usize, left);
+        self.objects
+            .items
+            .extend(core::iter::repeat_n(ObjectId::NONE, count as usize));
+        start as u32
+    }
+
+    /// A code object with its item slots from `start`: its record and integer slots too.
+    #[inline(never)]
+    fn open_code(
+        &mut self,
+        byte: u8,
+        form: Form,
+        offset: u32,
+        count: u32,
+        layout: CodeLayout,
+        start: u32,
+    ) -> (ObjectId, u32) {
+        let ints_cap = match self.int_count {
+            Some((known, n)) if known == layout => n,
+            _ => {
+                let n = layout.int_count();
+                self.int_count = Some((layout, n));
+                n
+            }
+        };
+        // Every integer slot but those of the open code objects' later runs stands for bytes
+        // read (one at least each), so the count stays near the input's size, below 2^32.
+        let ints = self.objects.ints.len();
+        self.objects.ints.resize(ints + usize::from(ints_cap), 0);
+        let record = self.objects.codes.len() as u32;
+        self.objects.codes.push(CodeRecord {
+            layout,
+            items: start,
+            len: count,
+            ints: ints as u32,
+            ints_len: 0,
+            ints_cap,
+        });
+        (self.push(byte, form, offset, record, 0), start)
+    }
+
+    /// [`Sink::close`] of a container cut short or while a dict is open: a dict moves its items out
+    /// of the scratch; an incomplete container keeps the items it has.
+    #[inline(never)]
+    fn close_node(&mut self, id: ObjectId, mark: u32, count: u32, complete: bool) {
+        let Some(node) = id.index().and_then(|i| self.objects.nodes.get_mut(i)) else {
+            return;
+        };
+        if is_dict(node.byte, node.form) {
+            self.open_dicts = self.open_dicts.saturating_sub(1);
+            let start = self.objects.items.len() as u32;
+            let children = self.scratch.drain(mark as usize..);
+            node.b = children.len() as u32;
+            node.a = start;
+            self.objects.items.extend(children);
+        } else if complete {
+            return;
+        } else if is_code(node.byte, node.form) {
+            if let Some(record) = self.objects.codes.get_mut(node.a as usize) {
+                record.len = count;
+            }
+        } else {
+            node.b = count;
+        }
+        node.complete = complete;
+    }
 }
 
 impl Forms for Builder<'_> {
@@ -76,6 +164,7 @@ impl Forms for Builder<'_> {
         self.push(byte, form, offset, a, b)
     }
 
+    #[inline(always)]
     fn open_as(
         &mut self,
         byte: u8,
@@ -85,42 +174,11 @@ impl Forms for Builder<'_> {
         layout: CodeLayout,
     ) -> (ObjectId, u32) {
         if is_dict(byte, form) {
-            let mark = self.scratch.len() as u32;
-            return (self.push(byte, form, offset, 0, 0), mark);
+            return self.open_dict(byte, form, offset);
         }
-        // The decoders bound the items owed by all open containers by the bytes left, and a code
-        // object's slots by its layout, so these slots stay within a small multiple of the input.
-        let start = self.objects.items.len();
-        // Every item takes a byte at least.
-        let left = self.left(offset);
-        make_room(&mut self.objects.items, count as usize, left);
-        self.objects
-            .items
-            .resize(start + count as usize, ObjectId::NONE);
-        let start = start as u32;
+        let start = self.item_slots(offset, count);
         if is_code(byte, form) {
-            let ints_cap = match self.int_count {
-                Some((known, n)) if known == layout => n,
-                _ => {
-                    let n = layout.int_count();
-                    self.int_count = Some((layout, n));
-                    n
-                }
-            };
-            // Every integer slot but those of the open code objects' later runs stands for bytes
-            // read (one at least each), so the count stays near the input's size, below 2^32.
-            let ints = self.objects.ints.len();
-            self.objects.ints.resize(ints + usize::from(ints_cap), 0);
-            let record = self.objects.codes.len() as u32;
-            self.objects.codes.push(CodeRecord {
-                layout,
-                items: start,
-                len: count,
-                ints: ints as u32,
-                ints_len: 0,
-                ints_cap,
-            });
-            return (self.push(byte, form, offset, record, 0), start);
+            return self.open_code(byte, form, offset, count, layout, start);
         }
         (self.push(byte, form, offset, start, count), start)
     }
@@ -171,6 +229,7 @@ impl Sink for Builder<'_> {
         self.push(byte, Form::Native, offset, a, b)
     }
 
+    #[inline(always)]
     fn open(&mut self, byte: u8, offset: u32, count: u32, layout: CodeLayout) -> (ObjectId, u32) {
         self.open_as(byte, Form::Native, offset, count, layout)
     }
@@ -201,29 +260,15 @@ impl Sink for Builder<'_> {
         }
     }
 
-    /// Sized containers and code objects got their item range at `open`: a complete one has nothing
-    /// left to do, an incomplete one keeps the items it has. A dict moves its items out of the scratch.
-    #[inline]
+    /// Sized containers and code objects got their item range at `open`: one that closes complete has
+    /// nothing left to do, so its node is not looked at while no dict is open (any closing then may
+    /// be the dict, which moves its items out of the scratch). An incomplete one keeps the items it
+    /// has.
+    #[inline(always)]
     fn close(&mut self, id: ObjectId, mark: u32, count: u32, complete: bool) {
-        let Some(node) = id.index().and_then(|i| self.objects.nodes.get_mut(i)) else {
-            return;
-        };
-        if is_dict(node.byte, node.form) {
-            let start = self.objects.items.len() as u32;
-            let children = self.scratch.drain(mark as usize..);
-            node.b = children.len() as u32;
-            node.a = start;
-            self.objects.items.extend(children);
-        } else if complete {
-            return;
-        } else if is_code(node.byte, node.form) {
-            if let Some(record) = self.objects.codes.get_mut(node.a as usize) {
-                record.len = count;
-            }
-        } else {
-            node.b = count;
+        if !complete || self.open_dicts > 0 {
+            self.close_node(id, mark, count, complete);
         }
-        node.complete = complete;
     }
 
     fn register(&mut self, id: ObjectId) {
