@@ -12,8 +12,7 @@ Python values, shared and cyclic as ``marshal.loads`` makes them. A cut file rai
 (an ``EOFError``), any other fault ``Error`` (a ``ValueError``), with the byte offset and what was
 being read. ``check`` reports on cache trees as ``pyc check --json`` does; ``normalize`` rewrites a
 file so its bytes depend only on its value; ``infer`` says which Python wrote data without a usable
-header; ``disassemble``/``disassemble_file`` give every code object's instructions, lines and
-exception table as ``pyc dis --json`` does. The ``pyc`` command comes with the package.
+header. The ``pyc`` command comes with the package.
 """
 
 
@@ -52,9 +51,7 @@ def _rebuild(cls, message, fields):
     return cls(message, **fields)
 
 
-from ._pycmarshal import (  # noqa: E402
-    Code, Header, Pyc, __version__, check, disassemble, disassemble_file, infer, load, loads,
-    normalize)
+from ._pycmarshal import Code, Header, Pyc, __version__, check, infer, load, loads, normalize  # noqa: E402
 
-__all__ = ["Code", "Error", "Header", "Pyc", "Truncated", "check", "disassemble",
-           "disassemble_file", "infer", "load", "loads", "normalize"]
+__all__ = ["Code", "Error", "Header", "Pyc", "Truncated", "check", "infer", "load", "loads",
+           "normalize"]

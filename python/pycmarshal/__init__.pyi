@@ -133,9 +133,3 @@ def normalize(data: _Bytes, *, header: bool = ..., python: Optional[str] = ...) 
 
 def infer(data: _Bytes, *, header: bool = ...) -> List[Dict[str, Any]]:
     """The readings that decode the data strictly, most plausible first."""
-def disassemble(data: _Bytes, *, python: Optional[str] = ..., header: bool = ...) -> Dict[str, Any]:
-    """Every code object's instructions, lines and exception table, as ``pyc dis --json``: ``header``,
-    ``opcodes``, ``code`` (the code objects in pre-order) and ``error`` (an ``Error`` instance, not
-    raised, or ``None``)."""
-def disassemble_file(path: _Path, *, python: Optional[str] = ..., header: bool = ...) -> Dict[str, Any]:
-    """``disassemble`` of the file at ``path``, read as ``load`` reads it."""

@@ -3,10 +3,9 @@
 //! type stubs), and the `pyc` console script's entry.
 //!
 //! A layer on top of the library: it decides nothing about files or formats. Reading is
-//! `tools::reading` (as `pyc dump` reads a file), the disassembly `tools::dis` (as `pyc dis --json`
-//! writes it), checks are `tools::check` over `tools::walk` (as `pyc check --json` reports them),
-//! normalizing is `write::normalize`, inference `tools::infer`, and the console script runs
-//! `cli::run`. What is its own is how the objects become Python objects
+//! `tools::reading` (as `pyc dump` reads a file), checks are `tools::check` over `tools::walk` (as
+//! `pyc check --json` reports them), normalizing is `write::normalize`, inference `tools::infer`, and the
+//! console script runs `cli::run`. What is its own is how the objects become Python objects
 //! ([`build`], [`code`]), and the exceptions ([`errors`]).
 //!
 //! No `unsafe` of its own: PyO3's macros generate what CPython's C API needs.
@@ -20,7 +19,6 @@ mod reports;
 use build::{Builder, Failure};
 use header::{Header, Pyc};
 use pycmarshal::tools::check::{Checker, parse_contents};
-use pycmarshal::tools::dis;
 use pycmarshal::tools::file;
 use pycmarshal::tools::infer::{infer_pyc, infer_version};
 use pycmarshal::tools::reading::{How, Reading};
@@ -141,87 +139,15 @@ fn load(
     header: bool,
     tolerant: bool,
 ) -> PyResult<Py<PyAny>> {
-    let contents = read_file(py, &path)?;
-    load_bytes(py, &contents.data, python, header, tolerant, Some(&path))
-}
-
-/// The bytes of the file at `path`, read as `load` reads them: an `OSError` when they cannot be read,
-/// the parse's error when the file is too large to be read whole and its header says why.
-fn read_file(py: Python<'_>, path: &Path) -> PyResult<file::Contents> {
     let contents = py
-        .detach(|| file::read_pyc(path, true))
-        .map_err(|error| errors::file_exception(py, &error, path))?;
+        .detach(|| file::read_pyc(&path, true))
+        .map_err(|error| errors::file_exception(py, &error, &path))?;
     if !contents.is_whole() {
         if let Err(error) = parse_contents(&contents) {
-            return Err(errors::exception(py, &error, Some(path)));
+            return Err(errors::exception(py, &error, Some(&path)));
         }
     }
-    Ok(contents)
-}
-
-/// Disassembles a `.pyc` file's bytes (or, with `header=False`, raw marshal data) of any Python
-/// version, as `pyc dis --json` does: a dict with `header` (as `pyc dump --json` gives it, or `None`),
-/// `opcodes` (the opcode set read with: `"cpython-3.11"`), `code` (the code objects in pre-order, a
-/// code object and then those among its constants, each a dict with `name`, `qualname`,
-/// `firstlineno`, `parent`, `const`, `shared_code`, `instructions`, `line_starts`, `lines`,
-/// `positions` and `exception_table`, as the README's `pyc dis` section lists them) and `error`.
-///
-/// Never raises for the data: on a damaged file, `code` holds everything that decodes before the
-/// fault, and `error` is the fault as a `pycmarshal.Error` (or `Truncated`), not raised; else `None`.
-#[pyfunction]
-#[pyo3(signature = (data, *, python=None, header=true))]
-fn disassemble(data: &Bound<'_, PyAny>, python: Option<&str>, header: bool) -> PyResult<Py<PyAny>> {
-    let bytes = bytes_of(data)?;
-    disassembly(data.py(), bytes.as_bytes(), python, header, None)
-}
-
-/// Disassembles the file at `path` as `disassemble` does its bytes, read as `load` reads a file.
-#[pyfunction]
-#[pyo3(signature = (path, *, python=None, header=true))]
-fn disassemble_file(
-    py: Python<'_>,
-    path: PathBuf,
-    python: Option<&str>,
-    header: bool,
-) -> PyResult<Py<PyAny>> {
-    let contents = read_file(py, &path)?;
-    disassembly(py, &contents.data, python, header, Some(&path))
-}
-
-/// `tools::dis`'s JSON form of `data`, as Python values, with the fault as an exception instance.
-fn disassembly(
-    py: Python<'_>,
-    data: &[u8],
-    python: Option<&str>,
-    header: bool,
-    filename: Option<&Path>,
-) -> PyResult<Py<PyAny>> {
-    let how = How {
-        no_header: !header,
-        python: version(python)?,
-        infer: false,
-    };
-    let (text, error) = py.detach(|| {
-        let reading = Reading::new(data, how);
-        let partial = reading.parse();
-        let mut text = String::new();
-        let root = partial.objects.root();
-        // Writing to a String cannot fail.
-        let written = dis::write_json(
-            &mut text,
-            partial.header.as_ref(),
-            root,
-            partial.error.as_ref(),
-        );
-        (text, partial.error.clone().or(written.ok().flatten()))
-    });
-    let result = py.import("json")?.call_method1("loads", (text,))?;
-    let error = match &error {
-        Some(error) => errors::instance(py, error, filename)?.unbind(),
-        None => py.None(),
-    };
-    result.set_item("error", error)?;
-    Ok(result.unbind())
+    load_bytes(py, &contents.data, python, header, tolerant, Some(&path))
 }
 
 /// Checks `.pyc` files as `pyc check` does: yields one dict per file, in walk order, with exactly the
@@ -343,8 +269,6 @@ fn _pycmarshal(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(check, module)?)?;
     module.add_function(wrap_pyfunction!(normalize, module)?)?;
     module.add_function(wrap_pyfunction!(infer, module)?)?;
-    module.add_function(wrap_pyfunction!(disassemble, module)?)?;
-    module.add_function(wrap_pyfunction!(disassemble_file, module)?)?;
     module.add_function(wrap_pyfunction!(run_cli, module)?)?;
     module.add_class::<code::Code>()?;
     module.add_class::<Header>()?;
