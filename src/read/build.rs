@@ -137,7 +137,10 @@ impl<'a> Builder<'a> {
         if is_dict(node.byte, node.form) {
             self.open_dicts = self.open_dicts.saturating_sub(1);
             let start = self.objects.items.len() as u32;
-            let children = self.scratch.drain(mark as usize..);
+            // A dict's mark is the scratch's length when it opened, and the dicts inside it drained
+            // only what came after their own marks; `min` keeps that from being an index.
+            let from = (mark as usize).min(self.scratch.len());
+            let children = self.scratch.drain(from..);
             node.b = children.len() as u32;
             node.a = start;
             self.objects.items.extend(children);
